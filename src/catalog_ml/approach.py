@@ -1,0 +1,59 @@
+"""The approach interface: fit on a training frame, predict a frame. The runner owns everything else."""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from catalog_ml.spec import DatasetSpec
+
+
+@dataclass(frozen=True)
+class FitContext:
+    """What an approach may know about the run: the dataset spec, its seed, its fold and a cache folder."""
+
+    spec: DatasetSpec
+    seed: int
+    fold: int
+    cache_dir: Path
+    logger: logging.Logger
+
+
+class Approach(ABC):
+    """Base class of every approach.
+
+    Subclasses set ``name`` (the registry key), ``Config`` (a frozen dataclass whose defaults are the realistic
+    configuration; field ``metadata={"help": ...}`` documents each setting) and ``tasks``. They never choose folds,
+    set global seeds or write files: the runner does.
+    """
+
+    name: ClassVar[str]
+    Config: ClassVar[type]
+    tasks: ClassVar[tuple[str, ...]] = ("regression",)
+
+    def __init__(self, config: Any, context: FitContext) -> None:
+        self.config = config
+        self.context = context
+
+    @property
+    def spec(self) -> DatasetSpec:
+        return self.context.spec
+
+    def target(self, frame: pd.DataFrame) -> np.ndarray:
+        """The training target of ``frame`` as floats (regression) or strings (classification)."""
+        column = frame[self.spec.target]
+        return column.to_numpy(dtype=float) if self.spec.task == "regression" else column.astype(str).to_numpy()
+
+    @abstractmethod
+    def fit(self, train: pd.DataFrame, valid: pd.DataFrame | None = None) -> None:
+        """Fit on ``train``; ``valid`` (the fold's held-out rows, with target) may be used for early stopping."""
+
+    @abstractmethod
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """Predictions for ``frame``: positive prices of shape (n,) for regression."""

@@ -1,0 +1,102 @@
+"""The ``catalog-ml`` command: list, check, folds, run, submit, validate-submission, demo-data, demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from catalog_ml.cli_common import add_dataset_arguments, configure_logging, guarded
+from catalog_ml.cli_run import approach_main
+
+COMMANDS_HELP = """commands:
+  list                  registered approaches and built-in dataset specs
+  check                 load and validate a dataset; print a summary
+  folds                 make the dataset's fold file (once)
+  run NAME              run one approach on the shared folds (catalog-ml run NAME --help lists its settings)
+  submit                write a validated submission from a run's test predictions
+  validate-submission   check any submission file against a test file
+  demo-data             write the generated demo catalogue
+  demo                  the whole pipeline on the demo catalogue
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``catalog-ml`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "run":
+        if len(argv) < 2 or argv[1].startswith("-"):
+            from catalog_ml.registry import approach_names
+
+            print(f"usage: catalog-ml run NAME [options]; approaches: {', '.join(approach_names())}",
+                  file=sys.stderr)
+            return 2
+        return approach_main(argv[1], argv[2:])
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    configure_logging(getattr(args, "verbose", False))
+    return guarded(lambda: args.handler(args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from catalog_ml import commands
+
+    parser = argparse.ArgumentParser(prog="catalog-ml", description="Multimodal product pricing kit.",
+                                     epilog=COMMANDS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    listing = sub.add_parser("list", help="registered approaches and built-in specs")
+    listing.set_defaults(handler=commands.list_command)
+
+    check = sub.add_parser("check", help="load and validate a dataset")
+    add_dataset_arguments(check)
+    check.set_defaults(handler=commands.check_command)
+
+    folds = sub.add_parser("folds", help="make the fold file (group-aware, stratified on log-price bins)")
+    add_dataset_arguments(folds)
+    folds.add_argument("--n-folds", type=int, default=5)
+    folds.add_argument("--seed", type=int, default=42)
+    folds.add_argument("--bins", type=int, default=10, help="log-price quantile bins to stratify on")
+    folds.add_argument("--no-image-groups", action="store_true", help="do not group rows with identical images")
+    folds.add_argument("--force", action="store_true", help="replace an existing fold file (runs made on the old "
+                                                            "folds will be refused by the ensembler)")
+    folds.set_defaults(handler=commands.folds_command)
+
+    submit = sub.add_parser("submit", help="write a submission from a run's test predictions")
+    add_dataset_arguments(submit)
+    submit.add_argument("--run", type=Path, required=True, help="run folder (runs/DATASET/RUN)")
+    submit.add_argument("--out", type=Path, default=None, help="default: submissions/DATASET_RUN.csv")
+    submit.add_argument("--full", action="store_true", help="use the fold -1 model (fitted on all rows)")
+    submit.set_defaults(handler=commands.submit_command)
+
+    validate = sub.add_parser("validate-submission", help="check a submission file against a test file")
+    validate.add_argument("file", type=Path)
+    validate.add_argument("--dataset", default="amazon2025", help="spec naming the test file and columns")
+    validate.add_argument("--data-root", type=Path, default=None)
+    validate.add_argument("--test", type=Path, default=None, help="test CSV (overrides the spec's test file)")
+    validate.set_defaults(handler=commands.validate_submission_command)
+
+    demo_data = sub.add_parser("demo-data", help="write the generated demo catalogue")
+    _add_demo_data_arguments(demo_data)
+    demo_data.set_defaults(handler=commands.demo_data_command)
+
+    demo = sub.add_parser("demo", help="generate demo data, make folds, run approaches, write a submission")
+    _add_demo_data_arguments(demo)
+    demo.add_argument("--approaches", default="median_baseline,tfidf_ridge", help="comma-separated approaches")
+    demo.add_argument("--runs-dir", type=Path, default=Path("runs"))
+    demo.add_argument("--submissions-dir", type=Path, default=Path("submissions"))
+    demo.set_defaults(handler=commands.demo_command)
+    return parser
+
+
+def _add_demo_data_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, default=Path("data/demo"), help="output folder")
+    parser.add_argument("--train-rows", type=int, default=3000)
+    parser.add_argument("--test-rows", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-images", action="store_true", help="skip image rendering (large scale tests)")
+    parser.add_argument("--regenerate", action="store_true", help="rewrite the data even if it exists")
+

@@ -1,0 +1,86 @@
+"""``catalog-ml run NAME`` and ``python approaches/NAME.py``: one approach through the shared runner."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from catalog_ml.approach import Approach
+from catalog_ml.cli_common import (
+    add_dataset_arguments,
+    configure_logging,
+    dataset_from_args,
+    guarded,
+    progress_enabled,
+)
+from catalog_ml.config import build_config, describe_settings
+from catalog_ml.errors import CatalogError
+from catalog_ml.outputs import markdown_table
+from catalog_ml.registry import get_approach
+from catalog_ml.runner import RunRequest, run_approach
+
+log = logging.getLogger(__name__)
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every approach run takes."""
+    add_dataset_arguments(parser)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="change one approach setting (repeatable); settings not given keep their defaults")
+    parser.add_argument("--config", type=Path, default=None, help="YAML file of approach settings")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--folds", default=None, help="comma-separated folds to run, e.g. 0,1 (default: all)")
+    which.add_argument("--fold", type=int, default=None, help="a single fold; -1 fits on all training rows")
+    parser.add_argument("--seed", type=int, default=42, help="run seed (each fold derives its own)")
+    parser.add_argument("--runs-dir", type=Path, default=Path("runs"), help="output root: RUNS_DIR/DATASET/RUN")
+    parser.add_argument("--tag", default=None, help="suffix for the run folder, to keep variants side by side")
+    parser.add_argument("--overwrite", action="store_true", help="discard an existing run folder with another config")
+    parser.add_argument("--cache-dir", type=Path, default=Path("cache"), help="feature cache folder")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+
+def parse_fold_list(folds: str | None, fold: int | None) -> tuple[int, ...] | None:
+    if fold is not None:
+        return (fold,)
+    if folds is None:
+        return None
+    try:
+        return tuple(int(part) for part in folds.split(",") if part.strip())
+    except ValueError:
+        raise CatalogError(f"--folds expects comma-separated integers, got {folds!r}") from None
+
+
+def execute_run(approach: type[Approach], args: argparse.Namespace) -> int:
+    """Run ``approach`` with parsed arguments and print its per-fold table."""
+    configure_logging(args.verbose)
+    config = build_config(approach.Config, args.config, args.set)
+    dataset = dataset_from_args(args)
+    request = RunRequest(approach=approach, config=config, output_root=args.runs_dir, seed=args.seed,
+                         folds=parse_fold_list(args.folds, args.fold), tag=args.tag, overwrite=args.overwrite,
+                         cache_dir=args.cache_dir, progress=progress_enabled())
+    result = run_approach(dataset, request)
+    print(markdown_table(result.scores))
+    state = "complete" if result.complete else "partial (run the remaining folds to complete it)"
+    print(f"\n{approach.name}: {state}; outputs in {result.paths.root}")
+    return 0
+
+
+def approach_parser(approach: type[Approach], prog: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog, description=(approach.__doc__ or approach.name).strip(),
+        epilog="settings (use --set KEY=VALUE):\n" + describe_settings(approach.Config),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_run_arguments(parser)
+    return parser
+
+
+def approach_main(name: str, argv: list[str] | None = None) -> int:
+    """Entry point of ``python approaches/<name>.py``."""
+    def command() -> int:
+        approach = get_approach(name)
+        args = approach_parser(approach, prog=f"approaches/{name}.py").parse_args(argv)
+        return execute_run(approach, args)
+
+    return guarded(command)

@@ -1,0 +1,224 @@
+"""Read and validate a dataset's train and test tables against its spec.
+
+Every problem becomes one line naming the file, the column and the first offending data rows (1-based, header
+excluded), and all problems of a dataset are reported together before anything is written.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from catalog_ml.errors import CatalogError
+from catalog_ml.spec import DatasetSpec
+
+log = logging.getLogger(__name__)
+
+_SNIFF_BYTES = 8192
+_OTHER_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+_BINARY_SUFFIXES = {".parquet", ".xlsx", ".xls", ".gz", ".bz2", ".zip", ".xz", ".zst"}
+_SHOWN_ROWS = 5
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A validated dataset: ``train`` has the target, ``test`` (if the spec names one) has not."""
+
+    spec: DatasetSpec
+    train: pd.DataFrame
+    test: pd.DataFrame | None
+    dropped_low_target: int = 0
+
+    @property
+    def target(self) -> pd.Series:
+        return self.train[self.spec.target]
+
+
+def load_dataset(spec: DatasetSpec, require_test: bool = False) -> Dataset:
+    """Read the spec's train (and test) tables, validate both, and return them with string ids."""
+    train = read_table(spec.train_path, spec)
+    test = None
+    if spec.test_path is not None and (require_test or spec.test_path.exists()):
+        test = read_table(spec.test_path, spec)
+    problems = check_columns(train, spec, spec.train_path, has_target=True)
+    if test is not None:
+        problems += check_columns(test, spec, spec.test_path, has_target=False)
+    if problems:
+        raise CatalogError(*problems)
+
+    train, dropped = _drop_low_targets(train, spec)
+    problems = check_rows(train, spec, spec.train_path, has_target=True)
+    if test is not None:
+        problems += check_rows(test, spec, spec.test_path, has_target=False)
+        problems += _check_shared_ids(train, test, spec)
+    if problems:
+        raise CatalogError(*problems)
+    if spec.task == "regression":
+        train[spec.target] = pd.to_numeric(train[spec.target]).astype(float)
+    else:
+        train[spec.target] = train[spec.target].astype(str).str.strip()
+    return Dataset(spec=spec, train=train.reset_index(drop=True), test=test, dropped_low_target=dropped)
+
+
+def read_table(path: Path, spec: DatasetSpec) -> pd.DataFrame:
+    """Read one table (CSV/TSV, optionally compressed, Parquet or Excel) with the id column as text."""
+    path = Path(path)
+    if not path.exists():
+        raise CatalogError(f"{path}: file not found")
+    if not path.is_file():
+        raise CatalogError(f"{path}: not a file")
+    if path.stat().st_size == 0:
+        raise CatalogError(f"{path}: file is empty")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            frame = pd.read_parquet(path)
+        elif suffix in (".xlsx", ".xls"):
+            frame = pd.read_excel(path, dtype={spec.id_column: str})
+        else:
+            if suffix not in _BINARY_SUFFIXES:
+                _reject_binary(path)
+            frame = pd.read_csv(path, sep=spec.separator, dtype={spec.id_column: str}, low_memory=False)
+    except CatalogError:
+        raise
+    except UnicodeDecodeError as error:
+        raise CatalogError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+    except pd.errors.EmptyDataError:
+        raise CatalogError(f"{path}: file is empty (no header line)") from None
+    except (pd.errors.ParserError, ValueError, OSError, ImportError) as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CatalogError(f"{path}: cannot be read as a table ({first_line})") from None
+    if frame.empty:
+        raise CatalogError(f"{path}: has a header but no data rows")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    dropped = [c for c in spec.drop_columns if c in frame.columns]
+    if dropped:
+        frame = frame.drop(columns=dropped)
+    if spec.id_column in frame.columns:
+        frame[spec.id_column] = frame[spec.id_column].astype("string").str.strip().astype(object)
+    return frame
+
+
+def _reject_binary(path: Path) -> None:
+    with path.open("rb") as handle:
+        head = handle.read(_SNIFF_BYTES)
+    if b"\x00" in head:
+        raise CatalogError(f"{path}: binary content, not a text table (expected {path.suffix or 'CSV'} text)")
+
+
+def check_columns(frame: pd.DataFrame, spec: DatasetSpec, path: Path, has_target: bool) -> list[str]:
+    """Problems with the table's header: required columns missing (with a delimiter hint when it looks wrong)."""
+    required = [spec.id_column, *spec.feature_columns, *spec.group_columns]
+    if has_target:
+        required.insert(1, spec.target)
+    missing = [c for c in dict.fromkeys(required) if c not in frame.columns]
+    if not missing:
+        return []
+    found = ", ".join(map(str, frame.columns[:8])) + (" ..." if len(frame.columns) > 8 else "")
+    hint = _delimiter_hint(frame, spec)
+    return [f"{path}: missing column(s) {', '.join(repr(c) for c in missing)} (found: {found}){hint}"]
+
+
+def _delimiter_hint(frame: pd.DataFrame, spec: DatasetSpec) -> str:
+    header = " ".join(map(str, frame.columns))
+    for delimiter, name in _OTHER_DELIMITERS.items():
+        if delimiter != spec.separator and delimiter in header and spec.id_column in header.split(delimiter):
+            return f"; the header looks {name}-delimited but the spec's separator is {spec.separator!r}"
+    return ""
+
+
+def check_rows(frame: pd.DataFrame, spec: DatasetSpec, path: Path, has_target: bool) -> list[str]:
+    """Problems with ids, targets, numeric attributes and text, each naming the first offending rows."""
+    problems: list[str] = []
+    ids = frame[spec.id_column]
+
+    def report(mask: pd.Series | np.ndarray, column: str, what: str, show_values: bool = False) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        if mask.any():
+            values = frame.loc[mask, column].head(_SHOWN_ROWS).tolist() if show_values else None
+            problems.append(f"{path}: column '{column}' {what} at {describe_rows(mask, values)}")
+
+    empty_id = ids.isna() | (ids.astype(str).str.len() == 0)
+    report(empty_id, spec.id_column, "has empty ids")
+    unsafe = ids.fillna("").astype(str).str.contains(r"[/\\]|\.\.|^\.$|[\x00-\x1f]", regex=True)
+    report(unsafe, spec.id_column, "has ids with a path separator, '..' or control characters (ids become file "
+           "names)", show_values=True)
+    duplicated = ids.duplicated(keep=False) & ~empty_id
+    report(duplicated, spec.id_column, "has duplicate ids", show_values=True)
+
+    if has_target:
+        problems += _check_target(frame, spec, path)
+    for column in spec.numeric_columns:
+        raw = frame[column]
+        numeric = pd.to_numeric(raw, errors="coerce")
+        report(numeric.isna() & raw.notna(), column, "has non-numeric values", show_values=True)
+    if spec.text_columns:
+        text_present = np.zeros(len(frame), dtype=bool)
+        for column in spec.text_columns:
+            text_present |= frame[column].fillna("").astype(str).str.strip().str.len().to_numpy() > 0
+        columns = "/".join(spec.text_columns)
+        problems += [
+            f"{path}: column '{columns}' has empty text at {describe_rows(~text_present)}"
+        ] if (~text_present).any() else []
+    return problems
+
+
+def _check_target(frame: pd.DataFrame, spec: DatasetSpec, path: Path) -> list[str]:
+    raw = frame[spec.target]
+    column = spec.target
+    if spec.task == "classification":
+        missing = raw.isna() | (raw.astype(str).str.strip().str.len() == 0)
+        return [f"{path}: column '{column}' has missing labels at {describe_rows(missing)}"] if missing.any() else []
+    problems = []
+    numeric = pd.to_numeric(raw, errors="coerce")
+    non_numeric = numeric.isna() & raw.notna()
+    if non_numeric.any():
+        values = raw[non_numeric].head(_SHOWN_ROWS).tolist()
+        problems.append(f"{path}: column '{column}' has non-numeric values at {describe_rows(non_numeric, values)}")
+    if raw.isna().any():
+        problems.append(f"{path}: column '{column}' has missing (NaN) targets at {describe_rows(raw.isna())}")
+    not_finite = numeric.notna() & ~np.isfinite(numeric.fillna(0))
+    if not_finite.any():
+        problems.append(f"{path}: column '{column}' has infinite targets at {describe_rows(not_finite)}")
+    non_positive = numeric.notna() & (numeric <= 0)
+    if non_positive.any() and spec.metric == "smape":
+        values = numeric[non_positive].head(_SHOWN_ROWS).tolist()
+        problems.append(
+            f"{path}: column '{column}' has non-positive targets at {describe_rows(non_positive, values)} "
+            "(prices must be > 0; set drop_target_below in the spec to drop them)"
+        )
+    return problems
+
+
+def _drop_low_targets(train: pd.DataFrame, spec: DatasetSpec) -> tuple[pd.DataFrame, int]:
+    if spec.drop_target_below is None or spec.task != "regression":
+        return train, 0
+    numeric = pd.to_numeric(train[spec.target], errors="coerce")
+    low = (numeric < spec.drop_target_below).to_numpy()
+    if low.any():
+        log.warning("%s: dropped %d training rows with %s < %g (drop_target_below)",
+                    spec.train_path, int(low.sum()), spec.target, spec.drop_target_below)
+    return train.loc[~low].copy(), int(low.sum())
+
+
+def _check_shared_ids(train: pd.DataFrame, test: pd.DataFrame, spec: DatasetSpec) -> list[str]:
+    shared = np.isin(test[spec.id_column].to_numpy(), train[spec.id_column].to_numpy())
+    if not shared.any():
+        return []
+    examples = test.loc[shared, spec.id_column].head(_SHOWN_ROWS).tolist()
+    return [f"{spec.test_path}: column '{spec.id_column}' has ids also in {spec.train_path.name} at "
+            f"{describe_rows(shared, examples)}"]
+
+
+def describe_rows(mask: pd.Series | np.ndarray, values: list | None = None) -> str:
+    """'data rows 3, 9 (values 'x', 'y') and 4 more' for the first offending rows of a boolean mask."""
+    positions = np.flatnonzero(np.asarray(mask, dtype=bool))
+    shown = ", ".join(str(p + 1) for p in positions[:_SHOWN_ROWS])
+    more = f" and {len(positions) - _SHOWN_ROWS} more" if len(positions) > _SHOWN_ROWS else ""
+    label = "data row" if len(positions) == 1 else "data rows"
+    value_text = f" (values {', '.join(repr(v) for v in values)})" if values else ""
+    return f"{label} {shown}{more}{value_text}"

@@ -1,0 +1,116 @@
+"""One output layout per run, written atomically, readable by the ensembler without importing approach code.
+
+runs/<dataset>/<run>/
+  config.json            effective config: approach, settings, dataset spec, seed, fold hash
+  parts/fold_<k>.*       per-fold pieces (OOF rows, test predictions, scores); a fold is done when its score exists
+  oof.parquet            id, fold, pred (every training row once, when all folds are done)
+  test.parquet           id, pred (mean over the fold models)
+  test_full.parquet      id, pred (the model fitted on all rows, when fold -1 was run)
+  scores.csv, scores.md  per-fold table: rows, SMAPE, MAE on log1p, fit and predict seconds
+  run.json               status (complete or partial), folds done, overall score
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from catalog_ml.atomic import write_frame_atomic, write_json_atomic, write_text_atomic
+from catalog_ml.errors import CatalogError
+
+
+def fold_label(k: int) -> str:
+    return "full" if k < 0 else str(k)
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    """Where every file of one run lives."""
+
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.json"
+
+    @property
+    def oof(self) -> Path:
+        return self.root / "oof.parquet"
+
+    @property
+    def test(self) -> Path:
+        return self.root / "test.parquet"
+
+    @property
+    def test_full(self) -> Path:
+        return self.root / "test_full.parquet"
+
+    @property
+    def scores_csv(self) -> Path:
+        return self.root / "scores.csv"
+
+    @property
+    def scores_md(self) -> Path:
+        return self.root / "scores.md"
+
+    @property
+    def summary(self) -> Path:
+        return self.root / "run.json"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "run.log"
+
+    def part(self, k: int, kind: str) -> Path:
+        suffix = "json" if kind == "score" else "parquet"
+        return self.root / "parts" / f"fold_{fold_label(k)}.{kind}.{suffix}"
+
+    def fold_done(self, k: int) -> bool:
+        return self.part(k, "score").is_file()
+
+
+def write_fold_part(paths: RunPaths, k: int, oof: pd.DataFrame | None, test: pd.DataFrame | None,
+                    score: dict[str, Any]) -> None:
+    """Write one finished fold; the score file goes last and marks the fold as done."""
+    if oof is not None:
+        write_frame_atomic(paths.part(k, "oof"), oof)
+    if test is not None:
+        write_frame_atomic(paths.part(k, "test"), test)
+    write_json_atomic(paths.part(k, "score"), score)
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """Read a JSON file written by this package; a clear error when it is missing or corrupt."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CatalogError(f"{path}: file not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise CatalogError(f"{path}: corrupt JSON ({error})") from None
+
+
+def read_fold_score(paths: RunPaths, k: int) -> dict[str, Any]:
+    return read_json(paths.part(k, "score"))
+
+
+def write_score_tables(paths: RunPaths, table: pd.DataFrame) -> None:
+    """The per-fold score table as CSV and as a markdown table."""
+    write_frame_atomic(paths.scores_csv, table)
+    write_text_atomic(paths.scores_md, markdown_table(table) + "\n")
+
+
+def markdown_table(frame: pd.DataFrame, float_format: str = "{:.4f}") -> str:
+    """A plain GitHub markdown table (no extra dependency)."""
+    def cell(value: Any) -> str:
+        if isinstance(value, float):
+            return float_format.format(value)
+        return str(value)
+
+    header = "| " + " | ".join(map(str, frame.columns)) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([header, rule, *body])

@@ -1,0 +1,70 @@
+"""Text and attribute views of a frame shared by the approaches."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from catalog_ml.parsing import parse_catalog_frame
+from catalog_ml.spec import DatasetSpec
+
+
+def joined_text(frame: pd.DataFrame, spec: DatasetSpec, max_chars: int | None = None) -> pd.Series:
+    """All text columns of each row joined with ' | ', optionally cut to ``max_chars`` characters."""
+    if not spec.text_columns:
+        return pd.Series([""] * len(frame), index=frame.index)
+    parts = [frame[c].fillna("").astype(str) for c in spec.text_columns]
+    text = parts[0]
+    for part in parts[1:]:
+        text = text + " | " + part
+    return text.str.slice(0, max_chars) if max_chars else text
+
+
+def quantity_features(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
+    """Parsed quantities of ``catalog_content`` (log scale) and the unit family, one column each.
+
+    Empty (zero columns) for specs whose text is not in the competition's ``catalog_content`` format.
+    """
+    if spec.text_format != "catalog_content" or not spec.text_columns:
+        return pd.DataFrame(index=frame.index)
+    parsed, _ = parse_catalog_frame(frame[spec.text_columns[0]])
+    features = pd.DataFrame(index=frame.index)
+    for column in ("value", "quantity_base", "pack_count", "title_count", "title_size_base", "n_bullets"):
+        values = parsed[column].to_numpy(dtype=float)
+        features[f"log_{column}"] = np.log1p(np.nan_to_num(np.clip(values, 0, 1e9), nan=0.0))
+        features[f"has_{column}"] = (~np.isnan(values)).astype(float)
+    features["log_text_length"] = np.log1p(parsed["text_length"].to_numpy(dtype=float))
+    for family in ("mass", "volume", "count", "length", "area", "unknown", "missing"):
+        features[f"unit_{family}"] = (parsed["unit_family"].to_numpy() == family).astype(float)
+    return features
+
+
+def numeric_attribute_matrix(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
+    """Numeric attribute columns as floats with a missing-value indicator each (NaN filled with 0)."""
+    features = pd.DataFrame(index=frame.index)
+    for column in spec.numeric_columns:
+        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+        features[column] = np.nan_to_num(values, nan=0.0)
+        features[f"{column}_missing"] = np.isnan(values).astype(float)
+    return features
+
+
+def categorical_tokens(frame: pd.DataFrame, spec: DatasetSpec) -> pd.Series:
+    """Categorical attributes as one whitespace-free token per column ('brand=acme gender=men')."""
+    if not spec.categorical_columns:
+        return pd.Series([""] * len(frame), index=frame.index)
+    tokens = [
+        (column + "=" + frame[column].fillna("missing").astype(str).str.strip().str.lower()).str.replace(
+            r"\s+", "_", regex=True)
+        for column in spec.categorical_columns
+    ]
+    joined = tokens[0]
+    for token in tokens[1:]:
+        joined = joined + " " + token
+    return joined
+
+
+def dense_block(frame: pd.DataFrame) -> sp.csr_matrix:
+    """A dense feature frame as a sparse block (to stack beside TF-IDF without densifying the TF-IDF)."""
+    return sp.csr_matrix(frame.to_numpy(dtype=np.float64)) if frame.shape[1] else sp.csr_matrix((len(frame), 0))
