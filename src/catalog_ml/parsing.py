@@ -33,7 +33,7 @@ _PACK_PATTERNS = (
     re.compile(r"\b(\d{1,4})\s+per\s+(?:case|pack|box)\b", re.IGNORECASE),
     re.compile(r"\b(\d{1,4})\s*[x×]\s*\d", re.IGNORECASE),
 )
-_COUNT_PATTERN = re.compile(r"\b(\d{1,5})\s*(?:-\s*)?(?:count|ct|pcs|pieces|capsules|tablets|pods|k-cups)\b",
+_COUNT_PATTERN = re.compile(r"\b(\d{1,5})\s*(?:-\s*)?(?:count|ct|pcs|pc|pieces|capsules|tablets|pods|k-cups)\b",
                             re.IGNORECASE)
 _SIZE_UNITS = sorted((u for u, (family, _) in UNIT_TABLE.items() if family in ("mass", "volume")), key=len,
                      reverse=True)

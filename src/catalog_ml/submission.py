@@ -38,7 +38,9 @@ def check_submission_frame(frame: pd.DataFrame, test_ids: np.ndarray, id_column:
         problems.append(f"{source}: {int(missing.sum())} test ids have no prediction (first: {shown})")
     raw = frame[target]
     values = pd.to_numeric(raw, errors="coerce")
-    non_numeric = values.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
+    text = raw.astype(str).str.strip().str.lower()
+    nan_like = raw.isna() | text.isin(["", "nan", "inf", "-inf", "+inf", "infinity", "-infinity"])
+    non_numeric = values.isna() & ~nan_like
     if non_numeric.any():
         problems.append(f"{source}: column '{target}' has non-numeric values at "
                         f"{describe_rows(non_numeric, raw[non_numeric].head(5).tolist())}")
