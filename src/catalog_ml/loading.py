@@ -50,18 +50,19 @@ def load_dataset(spec: DatasetSpec, require_test: bool = False) -> Dataset:
     if problems:
         raise CatalogError(*problems)
 
-    train, dropped = _drop_low_targets(train, spec)
-    problems = check_rows(train, spec, spec.train_path, has_target=True)
+    low_target = _low_target_rows(train, spec)
+    problems = check_rows(train, spec, spec.train_path, has_target=True, skip_target_rows=low_target)
     if test is not None:
         problems += check_rows(test, spec, spec.test_path, has_target=False)
         problems += _check_shared_ids(train, test, spec)
     if problems:
         raise CatalogError(*problems)
+    train = train.loc[~low_target].copy()
     if spec.task == "regression":
         train[spec.target] = pd.to_numeric(train[spec.target]).astype(float)
     else:
         train[spec.target] = train[spec.target].astype(str).str.strip()
-    return Dataset(spec=spec, train=train.reset_index(drop=True), test=test, dropped_low_target=dropped)
+    return Dataset(spec=spec, train=train.reset_index(drop=True), test=test, dropped_low_target=int(low_target.sum()))
 
 
 def read_table(path: Path, spec: DatasetSpec) -> pd.DataFrame:
@@ -131,8 +132,12 @@ def _delimiter_hint(frame: pd.DataFrame, spec: DatasetSpec) -> str:
     return ""
 
 
-def check_rows(frame: pd.DataFrame, spec: DatasetSpec, path: Path, has_target: bool) -> list[str]:
-    """Problems with ids, targets, numeric attributes and text, each naming the first offending rows."""
+def check_rows(frame: pd.DataFrame, spec: DatasetSpec, path: Path, has_target: bool,
+               skip_target_rows: np.ndarray | None = None) -> list[str]:
+    """Problems with ids, targets, numeric attributes and text, each naming the first offending rows.
+
+    ``skip_target_rows`` marks rows whose target is not checked (they are dropped by ``drop_target_below``).
+    """
     problems: list[str] = []
     ids = frame[spec.id_column]
 
@@ -151,24 +156,28 @@ def check_rows(frame: pd.DataFrame, spec: DatasetSpec, path: Path, has_target: b
     report(duplicated, spec.id_column, "has duplicate ids", show_values=True)
 
     if has_target:
-        problems += _check_target(frame, spec, path)
+        problems += _check_target(frame, spec, path, skip_target_rows)
     for column in spec.numeric_columns:
         raw = frame[column]
         numeric = pd.to_numeric(raw, errors="coerce")
         report(numeric.isna() & raw.notna(), column, "has non-numeric values", show_values=True)
-    if spec.text_columns:
+    if spec.text_columns and not spec.allow_empty_text:
         text_present = np.zeros(len(frame), dtype=bool)
         for column in spec.text_columns:
             text_present |= frame[column].fillna("").astype(str).str.strip().str.len().to_numpy() > 0
         columns = "/".join(spec.text_columns)
         problems += [
-            f"{path}: column '{columns}' has empty text at {describe_rows(~text_present)}"
+            f"{path}: column '{columns}' has empty text at {describe_rows(~text_present)} "
+            "(set allow_empty_text: true in the spec if that is expected)"
         ] if (~text_present).any() else []
     return problems
 
 
-def _check_target(frame: pd.DataFrame, spec: DatasetSpec, path: Path) -> list[str]:
-    raw = frame[spec.target]
+def _check_target(frame: pd.DataFrame, spec: DatasetSpec, path: Path,
+                  skip_rows: np.ndarray | None) -> list[str]:
+    raw = frame[spec.target].copy()
+    if skip_rows is not None and skip_rows.any():
+        raw[skip_rows] = 1.0
     column = spec.target
     if spec.task == "classification":
         missing = raw.isna() | (raw.astype(str).str.strip().str.len() == 0)
@@ -194,15 +203,15 @@ def _check_target(frame: pd.DataFrame, spec: DatasetSpec, path: Path) -> list[st
     return problems
 
 
-def _drop_low_targets(train: pd.DataFrame, spec: DatasetSpec) -> tuple[pd.DataFrame, int]:
+def _low_target_rows(train: pd.DataFrame, spec: DatasetSpec) -> np.ndarray:
     if spec.drop_target_below is None or spec.task != "regression":
-        return train, 0
+        return np.zeros(len(train), dtype=bool)
     numeric = pd.to_numeric(train[spec.target], errors="coerce")
     low = (numeric < spec.drop_target_below).to_numpy()
     if low.any():
-        log.warning("%s: dropped %d training rows with %s < %g (drop_target_below)",
+        log.warning("%s: dropping %d training rows with %s < %g (drop_target_below)",
                     spec.train_path, int(low.sum()), spec.target, spec.drop_target_below)
-    return train.loc[~low].copy(), int(low.sum())
+    return low
 
 
 def _check_shared_ids(train: pd.DataFrame, test: pd.DataFrame, spec: DatasetSpec) -> list[str]:

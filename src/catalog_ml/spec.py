@@ -50,6 +50,7 @@ class DatasetSpec:
     folds_file: str = "folds.csv"
     separator: str = ","
     drop_target_below: float | None = None
+    allow_empty_text: bool = False
     base_dir: Path = field(default=Path("."), compare=False, repr=False)
 
     def path(self, relative: str) -> Path:
@@ -162,6 +163,8 @@ def _convert(key: str, value: Any, type_name: str) -> tuple[Any, str | None]:
         return tuple(value), None
     if value is None:
         return (None, None) if "None" in type_name else (None, "must not be empty")
+    if type_name == "bool":
+        return (value, None) if isinstance(value, bool) else (None, f"must be true or false, got {value!r}")
     if "float" in type_name:
         if isinstance(value, bool) or not isinstance(value, int | float):
             return None, f"must be a number, got {value!r}"

@@ -1,0 +1,34 @@
+"""Helpers shared by the benchmark scripts: real-data specs, writable fold files, peak memory."""
+
+from __future__ import annotations
+
+import dataclasses
+import resource
+import sys
+from pathlib import Path
+
+from catalog_ml.folds import make_folds, write_folds
+from catalog_ml.loading import Dataset, load_dataset
+from catalog_ml.spec import load_spec
+
+BENCHMARKS = Path(__file__).resolve().parent
+SPECS = BENCHMARKS / "specs"
+SHARED_DATA = BENCHMARKS.parent.parent / "shared" / "data"
+
+
+def real_dataset(name: str, work_dir: Path, n_folds: int = 5, seed: int = 42) -> Dataset | None:
+    """Load a real dataset by spec name with its fold file in ``work_dir``; None (and a message) when absent."""
+    spec = load_spec(SPECS / f"{name}.yaml")
+    if not spec.train_path.exists():
+        print(f"skipped {name}: {spec.train_path} is absent", file=sys.stderr)
+        return None
+    spec = dataclasses.replace(spec, folds_file=str((work_dir / name / "folds.csv").resolve()))
+    dataset = load_dataset(spec)
+    if not spec.folds_path.exists():
+        write_folds(make_folds(dataset, n_folds=n_folds, seed=seed), spec.folds_path, {"seed": seed})
+    return dataset
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process so far, in MB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
