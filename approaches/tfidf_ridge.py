@@ -23,10 +23,10 @@ class TfidfRidgeConfig:
     word_ngram_max: int = field(default=2, metadata={"help": "word n-grams from 1 to this"})
     word_min_df: int = field(default=2, metadata={"help": "ignore words in fewer rows than this"})
     word_max_features: int = field(default=200_000, metadata={"help": "word vocabulary cap"})
-    char_ngram_min: int = field(default=2, metadata={"help": "shortest character n-gram (within word boundaries)"})
+    char_ngram_min: int = field(default=3, metadata={"help": "shortest character n-gram (within word boundaries)"})
     char_ngram_max: int = field(default=5, metadata={"help": "longest character n-gram"})
     char_max_features: int = field(default=200_000, metadata={"help": "character vocabulary cap (0 disables)"})
-    char_max_chars: int = field(default=600, metadata={"help": "character n-grams read only the first N characters"})
+    char_max_chars: int = field(default=400, metadata={"help": "character n-grams read only the first N characters"})
     max_text_chars: int = field(default=4000, metadata={"help": "word n-grams read only the first N characters"})
     use_quantities: bool = field(default=True, metadata={"help": "add parsed catalog_content quantities"})
 
