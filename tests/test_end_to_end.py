@@ -16,7 +16,7 @@ def test_demo_end_to_end(tmp_path, capsys):
                  "--runs-dir", str(tmp_path / "runs"), "--submissions-dir", str(tmp_path / "subs")])
     out = capsys.readouterr().out
     assert code == 0, out
-    submission = tmp_path / "subs" / "demo_tfidf_ridge.csv"
+    submission = tmp_path / "subs" / "demo_blend.csv"
     assert submission.is_file()
     assert len(pd.read_csv(submission)) == 200
     scores = pd.read_csv(tmp_path / "runs" / "demo" / "tfidf_ridge" / "scores.csv")

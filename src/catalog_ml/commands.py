@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from catalog_ml.cli_blend import run_blend
 from catalog_ml.cli_common import dataset_from_args, progress_enabled, spec_from_args
 from catalog_ml.config import build_config
 from catalog_ml.demo_data import write_demo_dataset
@@ -139,13 +140,11 @@ def demo_command(args: argparse.Namespace) -> int:
                              progress=progress_enabled())
         results[name] = run_approach(dataset, request, folds)
         print(f"\n## {name}\n\n{markdown_table(results[name].scores)}")
-    best = min(results, key=lambda n: float(results[n].scores.iloc[-1]["smape"]))
-    out = Path(args.submissions_dir) / f"demo_{best}.csv"
-    namespace = argparse.Namespace(dataset=str(spec_path), data_root=None)
-    write_run_submission(namespace, results[best].paths, out, full=False)
+    out = Path(args.submissions_dir) / "demo_blend.csv"
+    print("\n## blend (auto)\n")
+    run_blend(dataset, folds, [results[name].paths.root for name in results], "auto", {"n_trials": 100},
+              Path(args.runs_dir) / spec.name / "_blend" / "auto", out)
     labels_path = spec.path("test_labels.csv")
-    cv = float(results[best].scores.iloc[-1]["smape"])
-    print(f"\nbest by CV: {best} (SMAPE {cv:.3f}); submission: {out}")
     if labels_path.is_file():
         truth = pd.read_csv(labels_path, dtype={"sample_id": str}).set_index("sample_id")["price"]
         submitted = pd.read_csv(out, dtype={"sample_id": str}).set_index("sample_id")["price"]

@@ -1,0 +1,105 @@
+"""``python ensemble/blend.py`` / ``catalog-ml blend``: blend approach runs, honestly scored, into a submission."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+
+from catalog_ml.blend_eval import BlendEvaluation, evaluate_blend
+from catalog_ml.blend_report import write_report
+from catalog_ml.cli_common import add_dataset_arguments, configure_logging, dataset_from_args, guarded
+from catalog_ml.errors import CatalogError
+from catalog_ml.folds import Folds, load_folds
+from catalog_ml.loading import Dataset
+from catalog_ml.outputs import markdown_table
+from catalog_ml.run_reader import discover_runs, load_run_set
+from catalog_ml.submission import write_submission
+
+log = logging.getLogger(__name__)
+
+METHODS_HELP = """methods:
+  auto    pick the method with the best nested score (the choice itself is made inside each outer fold)
+  mean    equal weights: arithmetic, geometric or harmonic mean, whichever scores best on the fitting rows
+  grid    exhaustive simplex weights, coarse (0.1) then fine (0.02) around the best point; up to 4 approaches
+  optuna  Optuna TPE search over simplex weights minimising SMAPE (--trials, --storage to share one study)
+  hill    Caruana greedy forward selection with replacement, starting from the best single approach
+  stack   level-2 model on log predictions: ridge (--stack-model ridge) or a small GBM (--stack-model gbm)
+Every weighted method ends with a SMAPE-optimal global scale factor (0.85-1.15) unless --no-scale.
+
+The reported score is nested: for each fold, weights, scale and (auto) method are fitted on the other folds' OOF
+rows and scored on that fold. The in-sample score is printed beside it and labelled optimistic.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ensemble/blend.py", description=__doc__, epilog=METHODS_HELP,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_dataset_arguments(parser)
+    parser.add_argument("--method", default="auto", choices=["auto", "mean", "grid", "optuna", "hill", "stack"])
+    parser.add_argument("--runs", default=None, help="comma-separated run folder names (default: every run)")
+    parser.add_argument("--runs-dir", type=Path, default=Path("runs"))
+    parser.add_argument("--out-dir", type=Path, default=None, help="default: RUNS_DIR/DATASET/_blend/METHOD")
+    parser.add_argument("--submission", type=Path, default=None,
+                        help="default: submissions/DATASET_blend_METHOD.csv")
+    parser.add_argument("--trials", type=int, default=300, help="Optuna trials")
+    parser.add_argument("--storage", default=None, help="Optuna storage URL, e.g. sqlite:///blend.db")
+    parser.add_argument("--study-name", default=None, help="Optuna study name (with --storage)")
+    parser.add_argument("--stack-model", default="ridge", choices=["ridge", "gbm"])
+    parser.add_argument("--no-scale", action="store_true", help="no global scale factor")
+    parser.add_argument("--seed", type=int, default=0, help="random_state of every blender")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    return parser
+
+
+def blend_command(args: argparse.Namespace) -> int:
+    configure_logging(args.verbose)
+    dataset = dataset_from_args(args, require_test=True)
+    folds = load_folds(dataset)
+    available = discover_runs(args.runs_dir, dataset.spec.name)
+    if args.runs:
+        wanted = [name.strip() for name in args.runs.split(",") if name.strip()]
+        unknown = [name for name in wanted if not (args.runs_dir / dataset.spec.name / name).is_dir()]
+        if unknown:
+            raise CatalogError(f"no run folder(s) {', '.join(unknown)} under {args.runs_dir / dataset.spec.name} "
+                               f"(found: {', '.join(p.name for p in available)})")
+        if len(set(wanted)) != len(wanted):
+            raise CatalogError(f"--runs names a run twice: {args.runs}")
+        run_dirs = [args.runs_dir / dataset.spec.name / name for name in wanted]
+    else:
+        run_dirs = available
+    options = {"n_trials": args.trials, "storage": args.storage, "study_name": args.study_name,
+               "stack_model": args.stack_model, "random_state": args.seed, "scale": not args.no_scale}
+    out_dir = args.out_dir or args.runs_dir / dataset.spec.name / "_blend" / args.method
+    submission = args.submission or Path("submissions") / f"{dataset.spec.name}_blend_{args.method}.csv"
+    run_blend(dataset, folds, run_dirs, args.method, options, out_dir, submission)
+    return 0
+
+
+def run_blend(dataset: Dataset, folds: Folds, run_dirs: list[Path], method: str, options: dict, out_dir: Path,
+              submission: Path) -> BlendEvaluation:
+    """Read the runs, evaluate the blend honestly, write the report and the validated submission; print a summary."""
+    runs = load_run_set(dataset, folds, run_dirs)
+    started = time.perf_counter()
+    evaluation = evaluate_blend(method, runs.oof, runs.y, runs.fold, runs.names, options)
+    seconds = time.perf_counter() - started
+    written = write_report(out_dir, runs, evaluation)
+    test_pred = evaluation.final.predict(runs.test) if evaluation.final is not None else runs.test[:, 0]
+    write_submission(runs.test_ids, test_pred, submission, runs.test_ids, dataset.spec.id_column,
+                     dataset.spec.target)
+    best_single = min(runs.names, key=lambda n: float(evaluation.fold_scores[n].iloc[-1]))
+    print(markdown_table(evaluation.fold_scores))
+    print(f"\nblend ({evaluation.method}, final fit: {evaluation.final_method}) over {len(runs.names)} runs "
+          f"in {seconds:.1f}s")
+    print(f"honest nested SMAPE: {evaluation.nested_score:.4f}   best single ({best_single}): "
+          f"{float(evaluation.fold_scores[best_single].iloc[-1]):.4f}")
+    print(f"in-sample SMAPE (optimistic, weights fitted on the scored rows): {evaluation.in_sample_score:.4f}")
+    print(f"report: {written['report_md']}\nsubmission: {submission}")
+    return evaluation
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``ensemble/blend.py``."""
+    args = build_parser().parse_args(argv)
+    return guarded(lambda: blend_command(args))
