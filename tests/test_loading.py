@@ -118,3 +118,16 @@ def test_drop_target_below_drops_and_counts(demo_dir, demo_spec_path):
     dataset = load_dataset(load_spec(demo_spec_path))
     assert dataset.dropped_low_target >= 2
     assert (dataset.target >= 1.0).all()
+
+
+def test_row_number_ids_and_dropping_missing_targets(tmp_path):
+    pd.DataFrame({"title": ["a", "b", "c", "d"], "price": [1.0, None, 3.0, 4.0]}).to_csv(tmp_path / "t.csv",
+                                                                                         index=False)
+    spec_text = ("name: rows\nid_column: '@row'\ntarget: price\ntext_columns: [title]\ntrain_file: t.csv\n"
+                 "test_file: null\n")
+    (tmp_path / "spec.yaml").write_text(spec_text)
+    with pytest.raises(CatalogError, match="missing \\(NaN\\) targets at data row 2"):
+        load_dataset(load_spec(tmp_path / "spec.yaml"))
+    (tmp_path / "spec.yaml").write_text(spec_text + "drop_missing_target: true\n")
+    dataset = load_dataset(load_spec(tmp_path / "spec.yaml"))
+    assert list(dataset.train["@row"]) == ["1", "3", "4"] and dataset.dropped_low_target == 1

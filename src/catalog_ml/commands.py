@@ -41,7 +41,8 @@ def check_command(args: argparse.Namespace) -> int:
     if spec.task == "regression":
         print(f"target '{spec.target}': {dataset.target.describe().round(3).to_dict()}")
     if dataset.dropped_low_target:
-        print(f"dropped {dataset.dropped_low_target} rows with target < {spec.drop_target_below}")
+        print(f"dropped {dataset.dropped_low_target} training rows as the spec asks "
+              "(drop_target_below, drop_missing_target)")
     return 0
 
 

@@ -22,6 +22,7 @@ _SNIFF_BYTES = 8192
 _OTHER_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _BINARY_SUFFIXES = {".parquet", ".xlsx", ".xls", ".gz", ".bz2", ".zip", ".xz", ".zst"}
 _SHOWN_ROWS = 5
+ROW_NUMBER_ID = "@row"  # id_column value for tables without ids: the 1-based data row number becomes the id
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,8 @@ def read_table(path: Path, spec: DatasetSpec) -> pd.DataFrame:
     if frame.empty:
         raise CatalogError(f"{path}: has a header but no data rows")
     frame.columns = [str(c).strip() for c in frame.columns]
+    if spec.id_column == ROW_NUMBER_ID and ROW_NUMBER_ID not in frame.columns:
+        frame.insert(0, ROW_NUMBER_ID, [str(i) for i in range(1, len(frame) + 1)])
     dropped = [c for c in spec.drop_columns if c in frame.columns]
     if dropped:
         frame = frame.drop(columns=dropped)
@@ -204,13 +207,16 @@ def _check_target(frame: pd.DataFrame, spec: DatasetSpec, path: Path,
 
 
 def _low_target_rows(train: pd.DataFrame, spec: DatasetSpec) -> np.ndarray:
-    if spec.drop_target_below is None or spec.task != "regression":
-        return np.zeros(len(train), dtype=bool)
-    numeric = pd.to_numeric(train[spec.target], errors="coerce")
-    low = (numeric < spec.drop_target_below).to_numpy()
+    """Rows the spec asks to drop: target below ``drop_target_below`` or (``drop_missing_target``) missing."""
+    low = np.zeros(len(train), dtype=bool)
+    if spec.drop_target_below is not None and spec.task == "regression":
+        numeric = pd.to_numeric(train[spec.target], errors="coerce")
+        low |= (numeric < spec.drop_target_below).to_numpy()
+    if spec.drop_missing_target:
+        low |= train[spec.target].isna().to_numpy()
     if low.any():
-        log.warning("%s: dropping %d training rows with %s < %g (drop_target_below)",
-                    spec.train_path, int(low.sum()), spec.target, spec.drop_target_below)
+        log.warning("%s: dropping %d training rows with %s missing or below %s (spec)", spec.train_path,
+                    int(low.sum()), spec.target, spec.drop_target_below)
     return low
 
 

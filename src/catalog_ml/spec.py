@@ -51,6 +51,7 @@ class DatasetSpec:
     separator: str = ","
     drop_target_below: float | None = None
     allow_empty_text: bool = False
+    drop_missing_target: bool = False
     base_dir: Path = field(default=Path("."), compare=False, repr=False)
 
     def path(self, relative: str) -> Path:
