@@ -221,7 +221,7 @@ def _low_target_rows(train: pd.DataFrame, spec: DatasetSpec) -> np.ndarray:
 
 
 def _check_shared_ids(train: pd.DataFrame, test: pd.DataFrame, spec: DatasetSpec) -> list[str]:
-    shared = np.isin(test[spec.id_column].to_numpy(), train[spec.id_column].to_numpy())
+    shared = pd.Index(test[spec.id_column]).isin(pd.Index(train[spec.id_column]))
     if not shared.any():
         return []
     examples = test.loc[shared, spec.id_column].head(_SHOWN_ROWS).tolist()
