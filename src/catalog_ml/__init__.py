@@ -3,8 +3,8 @@
 Shared folds, an approach registry and runner, atomic run outputs, metrics, submission checks and demo data.
 """
 
-from catalog_ml._torchvision_compat import ensure_torchvision_importable
+from catalog_ml import _torchvision_compat
 
-ensure_torchvision_importable()
+_torchvision_compat.install()
 
 __version__ = "0.1.0"

@@ -14,6 +14,7 @@ COMMANDS_HELP = """commands:
   check                 load and validate a dataset; print a summary
   folds                 make the dataset's fold file (once)
   run NAME              run one approach on the shared folds (catalog-ml run NAME --help lists its settings)
+  download-images       fetch a dataset's images (catalog-ml download-images --help)
   blend                 blend runs (honest nested score) into a submission (catalog-ml blend --help)
   submit                write a validated submission from a run's test predictions
   validate-submission   check any submission file against a test file
@@ -33,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
             return 2
         return approach_main(argv[1], argv[2:])
+    if argv and argv[0] == "download-images":
+        from catalog_ml.cli_download import main as download_main
+
+        return download_main(argv[1:])
     if argv and argv[0] == "blend":
         from catalog_ml.cli_blend import main as blend_main
 
