@@ -129,8 +129,9 @@ def _new_listing(index: int, rng: np.random.Generator, brands: dict) -> dict:
     missing_quantity = rng.random() < 0.04
     content = _catalog_content(name, bullets, description, None if missing_quantity else size * pack,
                                None if missing_quantity else unit, pack if rng.random() < 0.1 else None)
-    return {"catalog_content": content,
-            "image_link": f"https://m.media-amazon.com/images/I/{_image_token(index, brand, noun)}.jpg",
+    token = _image_token(index, brand, noun)
+    return {"catalog_content": content, "image_seed": token,
+            "image_link": f"https://m.media-amazon.com/images/I/{token}.jpg",
             "price": round(float(price), 2), "category": category.name, "brand": brand, "pack": pack,
             "size_label": f"{_format_size(size)} {unit.upper()}", "has_image": bool(rng.random() > 0.04)}
 
@@ -174,8 +175,10 @@ def _near_duplicate(original: dict, rng: np.random.Generator) -> dict:
     return copy
 
 
-def render_image(category_name: str, brand: str, size_label: str, pack: int, size: int = 128) -> Image.Image:
-    """A product photo stand-in: category shape and colour, brand stripe, size label, one dot per pack item."""
+def render_image(category_name: str, brand: str, size_label: str, pack: int, product_seed: str = "",
+                 size: int = 128) -> Image.Image:
+    """A product photo stand-in: category shape and colour, brand stripe, size label, one dot per pack item, and a
+    small product-specific mark (so that only re-listings of one product share identical image files)."""
     category = next(c for c in CATEGORIES if c.name == category_name)
     brand_seed = int(hashlib.md5(brand.encode()).hexdigest()[:6], 16)
     image = Image.new("RGB", (size, size), (246, 246, 242))
@@ -194,6 +197,10 @@ def render_image(category_name: str, brand: str, size_label: str, pack: int, siz
     stripe = ((brand_seed * 7) % 255, (brand_seed * 13) % 255, (brand_seed * 29) % 255)
     draw.rectangle([2 * m, 3 * m, 6 * m, 3 * m + m // 2], fill=stripe)
     draw.text((2 * m, 4 * m), size_label, fill=(255, 255, 255))
+    mark = int(hashlib.md5(product_seed.encode()).hexdigest()[:8], 16)
+    for i in range(4):
+        x, y = m // 4 + (mark >> (5 * i) & 15), m // 4 + (mark >> (5 * i + 2) & 15)
+        draw.rectangle([x + i * 4, y, x + i * 4 + 2, y + 2], fill=((mark >> i) % 255, 90, 160))
     for i in range(min(pack, 12)):
         x = m // 2 + (i % 6) * (m + 2)
         y = size - m // 2 - (i // 6) * (m // 2 + 2) - 4
@@ -236,5 +243,5 @@ def _write_images(frame: pd.DataFrame, image_dir: Path, progress: bool) -> None:
         if name in seen:
             continue
         seen.add(name)
-        image = render_image(row.category, row.brand, row.size_label, int(row.pack))
+        image = render_image(row.category, row.brand, row.size_label, int(row.pack), row.image_seed)
         image.save(image_dir / name, format="JPEG", quality=85)
