@@ -78,16 +78,19 @@ def blend_command(args: argparse.Namespace) -> int:
 
 
 def run_blend(dataset: Dataset, folds: Folds, run_dirs: list[Path], method: str, options: dict, out_dir: Path,
-              submission: Path) -> BlendEvaluation:
+              submission: Path | str) -> BlendEvaluation:
     """Read the runs, evaluate the blend honestly, write the report and the validated submission; print a summary."""
     runs = load_run_set(dataset, folds, run_dirs)
     started = time.perf_counter()
     evaluation = evaluate_blend(method, runs.oof, runs.y, runs.fold, runs.names, options)
     seconds = time.perf_counter() - started
     written = write_report(out_dir, runs, evaluation)
-    test_pred = evaluation.final.predict(runs.test) if evaluation.final is not None else runs.test[:, 0]
-    write_submission(runs.test_ids, test_pred, submission, runs.test_ids, dataset.spec.id_column,
-                     dataset.spec.target)
+    if runs.test is not None:
+        test_pred = evaluation.final.predict(runs.test) if evaluation.final is not None else runs.test[:, 0]
+        write_submission(runs.test_ids, test_pred, submission, runs.test_ids, dataset.spec.id_column,
+                         dataset.spec.target)
+    else:
+        submission = "none (the spec names no test file)"
     best_single = min(runs.names, key=lambda n: float(evaluation.fold_scores[n].iloc[-1]))
     print(markdown_table(evaluation.fold_scores))
     print(f"\nblend ({evaluation.method}, final fit: {evaluation.final_method}) over {len(runs.names)} runs "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
@@ -44,10 +45,14 @@ def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
                         help="built-in spec name (amazon2025) or path to a dataset spec YAML file")
     parser.add_argument("--data-root", type=Path, default=None,
                         help="folder holding the spec's train/test files (overrides the spec's 'root')")
+    parser.add_argument("--folds-file", type=Path, default=None,
+                        help="fold file to use (overrides the spec's 'folds_file'; for read-only data folders)")
 
 
 def spec_from_args(args: argparse.Namespace) -> DatasetSpec:
-    return load_spec(args.dataset, root=args.data_root)
+    spec = load_spec(args.dataset, root=args.data_root)
+    folds_file = getattr(args, "folds_file", None)
+    return dataclasses.replace(spec, folds_file=str(folds_file.resolve())) if folds_file else spec
 
 
 def dataset_from_args(args: argparse.Namespace, require_test: bool = False) -> Dataset:

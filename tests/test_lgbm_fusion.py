@@ -1,0 +1,36 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from catalog_ml.config import build_config
+from catalog_ml.errors import CatalogError
+from catalog_ml.loading import load_dataset
+from catalog_ml.registry import get_approach
+from catalog_ml.runner import RunRequest, run_approach
+from catalog_ml.spec import load_spec
+
+
+def run_with(dataset, tmp_path, table_path):
+    approach = get_approach("lgbm_fusion")
+    config = build_config(approach.Config, overrides=[f"image_embeddings={table_path}", "max_rounds=50"])
+    return run_approach(dataset, RunRequest(approach=approach, config=config, output_root=tmp_path / "runs",
+                                            folds=(0,), progress=False))
+
+
+def test_image_embedding_table_is_used_and_checked(demo_spec_path, tmp_path):
+    dataset = load_dataset(load_spec(demo_spec_path))
+    ids = pd.concat([dataset.train["sample_id"], dataset.test["sample_id"]])
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(rng.normal(size=(len(ids), 4)), columns=[f"e{i}" for i in range(4)])
+    table.insert(0, "id", ids.to_numpy())
+    good = tmp_path / "emb.parquet"
+    table.iloc[5:].to_parquet(good)  # a few rows without an embedding are allowed
+    result = run_with(dataset, tmp_path, good)
+    assert np.isfinite(pd.read_parquet(result.paths.oof)["pred"]).all()
+
+    wrong = tmp_path / "wrong.parquet"
+    table.assign(id="other-" + table["id"]).to_parquet(wrong)
+    with pytest.raises(CatalogError, match="embedding ids do not match the data"):
+        run_with(dataset, tmp_path / "b", wrong)
+    with pytest.raises(CatalogError, match="embedding table not found"):
+        run_with(dataset, tmp_path / "c", tmp_path / "missing.parquet")
