@@ -95,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="generate demo data, make folds, run approaches, write a submission")
     _add_demo_data_arguments(demo)
-    demo.add_argument("--approaches", default="median_baseline,tfidf_ridge,lgbm_fusion", help="comma-separated approaches")
+    demo.add_argument("--approaches", default="median_baseline,tfidf_ridge,lgbm_fusion",
+                      help="comma-separated approaches")
     demo.add_argument("--runs-dir", type=Path, default=Path("runs"))
     demo.add_argument("--submissions-dir", type=Path, default=Path("submissions"))
     demo.set_defaults(handler=commands.demo_command)
