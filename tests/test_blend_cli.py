@@ -77,8 +77,8 @@ def edit_config(run, **changes):
 @pytest.mark.parametrize("damage, expected", [
     (lambda run: edit_config(run, folds={"hash": "0000"}), "made on other folds"),
     (lambda run: edit_config(run, dataset={"name": "other"}), "predictions for dataset 'other'"),
-    (lambda run: (run / "oof.parquet").unlink(), "oof.parquet: file missing"),
-    (lambda run: (run / "oof.parquet").write_bytes(b"not parquet"), "corrupt parquet"),
+    (lambda run: (run / "oof.parquet").unlink(), "oof.parquet: parquet file missing"),
+    (lambda run: (run / "oof.parquet").write_bytes(b"not parquet"), "corrupt parquet file"),
     (lambda run: pd.read_parquet(run / "oof.parquet").iloc[1:].to_parquet(run / "oof.parquet"), "1 missing"),
     (lambda run: pd.read_parquet(run / "oof.parquet").assign(pred=np.nan).to_parquet(run / "oof.parquet"),
      "NaN, infinite or non-positive"),

@@ -32,5 +32,5 @@ def test_image_embedding_table_is_used_and_checked(demo_spec_path, tmp_path):
     table.assign(id="other-" + table["id"]).to_parquet(wrong)
     with pytest.raises(CatalogError, match="embedding ids do not match the data"):
         run_with(dataset, tmp_path / "b", wrong)
-    with pytest.raises(CatalogError, match="embedding table not found"):
+    with pytest.raises(CatalogError, match="embedding table missing"):
         run_with(dataset, tmp_path / "c", tmp_path / "missing.parquet")

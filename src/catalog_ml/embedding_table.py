@@ -8,17 +8,13 @@ import numpy as np
 import pandas as pd
 
 from catalog_ml.errors import CatalogError
+from catalog_ml.outputs import read_parquet_checked
 
 
 def read_embedding_table(path: Path) -> pd.DataFrame:
     """Read a parquet table of ``id`` and float columns, indexed by id (as text)."""
     path = Path(path)
-    if not path.is_file():
-        raise CatalogError(f"{path}: embedding table not found")
-    try:
-        table = pd.read_parquet(path)
-    except Exception as error:  # pyarrow raises several types for corrupt files
-        raise CatalogError(f"{path}: corrupt embedding table ({type(error).__name__})") from None
+    table = read_parquet_checked(path, "embedding table")
     if "id" not in table.columns or table.shape[1] < 2:
         raise CatalogError(f"{path}: an embedding table needs an 'id' column and at least one value column")
     table["id"] = table["id"].astype(str)

@@ -93,6 +93,17 @@ def read_json(path: Path) -> dict[str, Any]:
         raise CatalogError(f"{path}: corrupt JSON ({error})") from None
 
 
+def read_parquet_checked(path: Path, what: str = "parquet file") -> pd.DataFrame:
+    """Read a parquet file; missing or corrupt files become one clear CatalogError line."""
+    path = Path(path)
+    if not path.is_file():
+        raise CatalogError(f"{path}: {what} missing")
+    try:
+        return pd.read_parquet(path)
+    except Exception as error:  # pyarrow raises several types for corrupt files
+        raise CatalogError(f"{path}: corrupt {what} ({type(error).__name__})") from None
+
+
 def read_fold_score(paths: RunPaths, k: int) -> dict[str, Any]:
     return read_json(paths.part(k, "score"))
 

@@ -15,7 +15,7 @@ import pandas as pd
 from catalog_ml.errors import CatalogError
 from catalog_ml.folds import Folds
 from catalog_ml.loading import Dataset
-from catalog_ml.outputs import RunPaths, read_json
+from catalog_ml.outputs import RunPaths, read_json, read_parquet_checked
 
 
 @dataclass(frozen=True)
@@ -86,12 +86,7 @@ def _read_run(paths: RunPaths, dataset_name: str, folds: Folds, train_ids: np.nd
 
 
 def _read_table(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise CatalogError(f"{path}: file missing")
-    try:
-        frame = pd.read_parquet(path)
-    except Exception as error:  # pyarrow raises several types for corrupt files
-        raise CatalogError(f"{path}: corrupt parquet file ({type(error).__name__})") from None
+    frame = read_parquet_checked(path)
     if not {"id", "pred"} <= set(frame.columns):
         raise CatalogError(f"{path}: needs columns id and pred, found {', '.join(frame.columns)}")
     return frame
