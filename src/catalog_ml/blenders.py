@@ -180,7 +180,11 @@ class OptunaBlender(Blender):
 
 
 class HillClimbBlender(Blender):
-    """Caruana-style greedy forward selection with replacement, starting from the best single approach."""
+    """Caruana-style greedy forward selection with replacement, starting from the best single approach.
+
+    Every step adds the approach that helps most (even when nothing helps, to escape plateaus); the best ensemble
+    seen over ``max_iter`` steps is kept.
+    """
 
     name = "hill"
 
@@ -194,19 +198,17 @@ class HillClimbBlender(Blender):
         single = _smape_columns(y, predictions)
         counts[int(np.argmin(single))] = 1
         total = predictions[:, int(np.argmin(single))].copy()
-        best = float(single.min())
+        best_score, best_counts = float(single.min()), counts.copy()
         for _ in range(self.max_iter):
-            n = counts.sum()
-            candidates = (total[:, None] + predictions) / (n + 1)
+            candidates = (total[:, None] + predictions) / (counts.sum() + 1)
             scores = _smape_columns(y, candidates)
             pick = int(np.argmin(scores))
-            if scores[pick] >= best - 1e-9:
-                break
-            best = float(scores[pick])
             counts[pick] += 1
             total += predictions[:, pick]
-        self.counts_ = counts
-        return counts / counts.sum()
+            if scores[pick] < best_score - 1e-9:
+                best_score, best_counts = float(scores[pick]), counts.copy()
+        self.counts_ = best_counts
+        return best_counts / best_counts.sum()
 
 
 class StackBlender(Blender):
