@@ -1,0 +1,61 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from catalog_ml.brands import RARE, BrandExtractor, clean_title, target_encode
+from catalog_ml.feature_cache import cached_frame
+
+TRAIN_TITLES = [
+    "La Victoria Green Taco Sauce Mild, 12 Ounce (Pack of 6)",
+    "La Victoria Salsa Suprema, 16 Ounce",
+    "Goya Foods Sazonador Total Seasoning, 30 Ounce",
+    "Goya Foods Adobo, 8 Ounce",
+    "Braswell's Key Lime Marinade 12oz",
+    "Braswell's Pepper Jelly 10.5 oz",
+]
+
+
+def test_brands_from_title_prefixes_and_spacy_entities(tmp_path):
+    extractor = BrandExtractor(min_count=2, cache_dir=tmp_path).fit(TRAIN_TITLES)
+    brands = extractor.transform(TRAIN_TITLES + ["Unseenbrand Hot Sauce 5 oz", "goya foods black beans"])
+    assert brands[0] == brands[1] and brands[0].startswith("la victoria")
+    assert brands[2] == brands[3] == brands[7] and brands[2].startswith("goya")
+    assert brands[4] == brands[5] == "braswell"
+    assert brands[6] == RARE  # a brand seen only outside training is never a feature value
+
+
+@pytest.mark.parametrize("title", ["", "   ", "x" * 100_000, "Чай зелёный 100 г", "商品 名前", "Tab\there\x00\x07",
+                                   None])
+def test_titles_spacy_may_dislike_do_not_break_extraction(title, tmp_path):
+    extractor = BrandExtractor(min_count=1, cache_dir=tmp_path).fit(TRAIN_TITLES)
+    assert len(extractor.transform([title, "Goya Foods Adobo"])) == 2
+    assert len(clean_title(title)) <= 300 and "\x00" not in clean_title(title)
+
+
+def test_out_of_fold_target_encoding_never_uses_the_rows_own_target():
+    keys = np.array(["a", "a", "b", "c"])
+    target = np.array([1.0, 3.0, 10.0, 100.0])
+    in_sample = target_encode(keys, target, keys, smoothing=0.0)
+    assert in_sample[3] == 100.0
+    out_of_fold = target_encode(keys, target, keys, smoothing=0.0, n_splits=4, seed=0, out_of_fold=True)
+    assert out_of_fold[3] != 100.0  # 'c' occurs once: its own target is never available to it
+    unseen = target_encode(keys, target, np.array(["zzz"]), smoothing=5.0)
+    assert unseen[0] == pytest.approx(target.mean())
+
+
+def test_feature_cache_reuses_and_rebuilds_corrupt_files(tmp_path):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return pd.DataFrame({"v": [1, 2]})
+
+    assert cached_frame(tmp_path, "producer_v1", ["a", "b"], compute)["v"].tolist() == [1, 2]
+    cached_frame(tmp_path, "producer_v1", ["a", "b"], compute)
+    assert len(calls) == 1
+    cached_frame(tmp_path, "producer_v2", ["a", "b"], compute)  # another producer (model) never shares a file
+    assert len(calls) == 2
+    (cache_file,) = (tmp_path / "producer_v1").glob("*.parquet")
+    cache_file.write_bytes(cache_file.read_bytes()[:20])  # truncated by a crash
+    assert cached_frame(tmp_path, "producer_v1", ["a", "b"], compute)["v"].tolist() == [1, 2]
+    assert len(calls) == 3
