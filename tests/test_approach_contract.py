@@ -27,6 +27,7 @@ def test_approach_contract(name, dataset, tmp_path):
     config = build_config(approach.Config)
     results = [
         run_approach(dataset, RunRequest(approach=approach, config=config, output_root=tmp_path / f"r{i}",
+                                         cache_dir=tmp_path / "cache",
                                          progress=False, folds=(0, 1), seed=5))
         for i in range(2)
     ]
