@@ -1,0 +1,91 @@
+"""Nearest-neighbour prices: neighbours in TF-IDF space among the training rows, their prices, similarities and
+price-per-unit, turned into a price by a small gradient-boosting model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.neighbors import NearestNeighbors
+
+from catalog_ml.approach import Approach
+from catalog_ml.cli_run import approach_main
+from catalog_ml.grouping import item_names, normalise_name
+from catalog_ml.registry import register_approach
+from catalog_ml.text import joined_text, quantity_features
+
+
+@dataclass(frozen=True)
+class KnnPriceConfig:
+    neighbours: int = field(default=20, metadata={"help": "neighbours per row"})
+    similarity_power: float = field(default=4.0, metadata={"help": "weights are similarity ** power"})
+    char_ngram_max: int = field(default=4, metadata={"help": "character n-grams 2..N of the item text"})
+    max_features: int = field(default=100_000, metadata={"help": "TF-IDF vocabulary cap"})
+    max_text_chars: int = field(default=300, metadata={"help": "only the first N characters (the item name)"})
+    gbm_iterations: int = field(default=300, metadata={"help": "boosting iterations of the price model"})
+
+
+@register_approach
+class KnnPrice(Approach):
+    """Neighbour log prices (weighted mean, best match, spread), similarities and neighbour price-per-unit scaled by
+    the row's own quantity -> HistGradientBoosting on log1p price. Neighbours come only from the training rows; for
+    a training row, rows with the same normalised name are skipped, as the group-aware folds do for validation rows."""
+
+    name = "knn_price"
+    Config = KnnPriceConfig
+
+    def fit(self, train: pd.DataFrame, valid: pd.DataFrame | None = None) -> None:
+        c = self.config
+        self.vectoriser_ = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, c.char_ngram_max), min_df=1,
+                                           max_features=c.max_features, sublinear_tf=True, dtype=np.float32)
+        matrix = self.vectoriser_.fit_transform(joined_text(train, self.spec, c.max_text_chars))
+        self.index_ = NearestNeighbors(n_neighbors=min(c.neighbours + 10, len(train)), metric="cosine",
+                                       algorithm="brute", n_jobs=2).fit(matrix)
+        self.log_price_ = np.log1p(self.target(train))
+        quantities = quantity_features(train, self.spec)
+        self.log_quantity_ = quantities["log_quantity_base"].to_numpy() if len(quantities.columns) else None
+        self.names_ = item_names(train, self.spec).map(normalise_name).to_numpy()
+        features = self._features(train, matrix, exclude_names=self.names_)
+        self.model_ = HistGradientBoostingRegressor(max_iter=c.gbm_iterations, learning_rate=0.05, max_leaf_nodes=31,
+                                                    early_stopping=True, validation_fraction=0.1,
+                                                    random_state=self.context.seed)
+        self.model_.fit(features, self.log_price_)
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        matrix = self.vectoriser_.transform(joined_text(frame, self.spec, self.config.max_text_chars))
+        log_price = self.model_.predict(self._features(frame, matrix, exclude_names=None))
+        return np.expm1(np.clip(log_price, np.log1p(0.01), 20.0))
+
+    def _features(self, frame: pd.DataFrame, matrix, exclude_names: np.ndarray | None) -> np.ndarray:  # noqa: ANN001
+        k = self.config.neighbours
+        distance, index = self.index_.kneighbors(matrix)
+        similarity = np.clip(1.0 - distance, 0.0, 1.0)
+        if exclude_names is not None:
+            same = self.names_[index] == exclude_names[:, None]
+            similarity = np.where(same, -1.0, similarity)
+            order = np.argsort(-similarity, axis=1, kind="stable")
+            similarity = np.take_along_axis(similarity, order, axis=1)
+            index = np.take_along_axis(index, order, axis=1)
+        similarity, index = similarity[:, :k], index[:, :k]
+        usable = similarity >= 0
+        weights = np.where(usable, np.maximum(similarity, 1e-6) ** self.config.similarity_power, 0.0)
+        total = weights.sum(axis=1) + 1e-12
+        prices = self.log_price_[index]
+        mean = (weights * prices).sum(axis=1) / total
+        spread = np.sqrt((weights * (prices - mean[:, None]) ** 2).sum(axis=1) / total)
+        columns = [mean, spread, np.where(usable[:, 0], prices[:, 0], mean), similarity[:, 0],
+                   np.where(usable, similarity, 0).mean(axis=1)]
+        own = quantity_features(frame, self.spec)
+        if self.log_quantity_ is not None and len(own.columns):
+            per_unit = prices - self.log_quantity_[index]
+            per_unit_mean = (weights * per_unit).sum(axis=1) / total
+            columns += [per_unit_mean + own["log_quantity_base"].to_numpy()]
+        return np.column_stack([*columns, own.to_numpy(dtype=float)]) if len(own.columns) else np.column_stack(
+            columns)
+
+
+if __name__ == "__main__":
+    raise SystemExit(approach_main("knn_price"))
