@@ -1,0 +1,114 @@
+"""Early-fusion MLP on frozen text embeddings (MiniLM), image embeddings (from a table) and parsed quantities, on
+log1p price; variants: text-only, image-only, fused."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from catalog_ml.approach import Approach
+from catalog_ml.cli_run import approach_main
+from catalog_ml.embedding_table import embeddings_for, read_embedding_table
+from catalog_ml.errors import CatalogError
+from catalog_ml.registry import register_approach
+from catalog_ml.sentence_embeddings import sentence_embeddings
+from catalog_ml.text import joined_text, quantity_features
+
+
+@dataclass(frozen=True)
+class MlpFusionConfig:
+    inputs: Literal["fused", "text", "image"] = field(default="fused", metadata={
+        "help": "fused = text + image (+ quantities); image needs image_embeddings"})
+    image_embeddings: str = field(default="", metadata={"help": "parquet table of id + image embedding columns"})
+    hidden: int = field(default=256, metadata={"help": "hidden units per layer"})
+    dropout: float = field(default=0.2, metadata={"help": "dropout after each hidden layer"})
+    weight_decay: float = field(default=1e-4, metadata={"help": "AdamW weight decay"})
+    learning_rate: float = field(default=2e-3, metadata={"help": "AdamW learning rate"})
+    batch_size: int = field(default=128, metadata={"help": "rows per step"})
+    max_epochs: int = field(default=60, metadata={"help": "epochs at most"})
+    patience: int = field(default=8, metadata={"help": "early-stopping patience (epochs) on the inner split"})
+    early_stopping_share: float = field(default=0.1, metadata={
+        "help": "share of the training rows held out for early stopping (never the scored fold)"})
+    max_text_chars: int = field(default=512, metadata={"help": "characters of text embedded per row"})
+
+
+@register_approach
+class MlpFusion(Approach):
+    """Batch-normalised MLP (dropout, weight decay, early stopping) over frozen embeddings and quantities."""
+
+    name = "mlp_fusion"
+    Config = MlpFusionConfig
+
+    def fit(self, train: pd.DataFrame, valid: pd.DataFrame | None = None) -> None:
+        import torch
+        from torch import nn
+
+        c = self.config
+        if c.inputs == "image" and not c.image_embeddings:
+            raise CatalogError("mlp_fusion: inputs=image needs --set image_embeddings=PATH.parquet")
+        self.images_ = read_embedding_table(c.image_embeddings) if c.image_embeddings else None
+        features = self._features(train)
+        self.mean_, self.std_ = features.mean(axis=0), features.std(axis=0) + 1e-6
+        x = torch.tensor((features - self.mean_) / self.std_, dtype=torch.float32)
+        y = torch.tensor(np.log1p(self.target(train)), dtype=torch.float32)
+        stop = torch.tensor(np.random.default_rng(self.context.seed).random(len(train)) < c.early_stopping_share)
+        generator = torch.Generator().manual_seed(self.context.seed)
+        torch.manual_seed(self.context.seed)
+        self.network_ = nn.Sequential(
+            nn.Linear(x.shape[1], c.hidden), nn.BatchNorm1d(c.hidden), nn.ReLU(), nn.Dropout(c.dropout),
+            nn.Linear(c.hidden, c.hidden // 2), nn.BatchNorm1d(c.hidden // 2), nn.ReLU(), nn.Dropout(c.dropout),
+            nn.Linear(c.hidden // 2, 1))
+        with torch.no_grad():
+            self.network_[-1].bias.fill_(float(y[~stop].mean()))
+        optimiser = torch.optim.AdamW(self.network_.parameters(), lr=c.learning_rate, weight_decay=c.weight_decay)
+        fit_x, fit_y, stop_x, stop_y = x[~stop], y[~stop], x[stop], y[stop]
+        best, best_state, waited = float("inf"), None, 0
+        for _ in range(c.max_epochs):
+            self.network_.train()
+            order = torch.randperm(len(fit_x), generator=generator)
+            for start in range(0, len(order), c.batch_size):
+                batch = order[start:start + c.batch_size]
+                if len(batch) < 2:
+                    continue
+                optimiser.zero_grad()
+                loss = nn.functional.smooth_l1_loss(self.network_(fit_x[batch]).squeeze(1), fit_y[batch], beta=0.5)
+                loss.backward()
+                optimiser.step()
+            self.network_.eval()
+            with torch.no_grad():
+                stop_loss = float(torch.mean(torch.abs(self.network_(stop_x).squeeze(1) - stop_y)))
+            if stop_loss < best - 1e-5:
+                best, waited = stop_loss, 0
+                best_state = {k: v.clone() for k, v in self.network_.state_dict().items()}
+            else:
+                waited += 1
+                if waited >= c.patience:
+                    break
+        self.network_.load_state_dict(best_state)
+        self.network_.eval()
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        import torch
+
+        x = torch.tensor((self._features(frame) - self.mean_) / self.std_, dtype=torch.float32)
+        with torch.no_grad():
+            log_price = self.network_(x).squeeze(1).numpy()
+        return np.expm1(np.clip(log_price, np.log1p(0.01), 20.0))
+
+    def _features(self, frame: pd.DataFrame) -> np.ndarray:
+        blocks = [quantity_features(frame, self.spec).to_numpy(dtype=np.float32)]
+        if self.config.inputs in ("text", "fused"):
+            texts = joined_text(frame, self.spec, self.config.max_text_chars).tolist()
+            blocks.append(sentence_embeddings(texts, self.context.cache_dir))
+        if self.config.inputs in ("image", "fused") and self.images_ is not None:
+            image = embeddings_for(frame[self.spec.id_column], self.images_, self.config.image_embeddings)
+            blocks.append(np.nan_to_num(image, nan=0.0))
+            blocks.append(np.isnan(image[:, :1]).astype(np.float32))  # "no image" flag
+        return np.hstack([b for b in blocks if b.shape[1]]).astype(np.float32)
+
+
+if __name__ == "__main__":
+    raise SystemExit(approach_main("mlp_fusion"))
