@@ -57,7 +57,7 @@ class KnnPrice(Approach):
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         matrix = self.vectoriser_.transform(joined_text(frame, self.spec, self.config.max_text_chars))
         log_price = self.model_.predict(self._features(frame, matrix, exclude_names=None))
-        return np.expm1(np.clip(log_price, np.log1p(0.01), 20.0))
+        return self.prices_from_log1p(log_price)
 
     def _features(self, frame: pd.DataFrame, matrix, exclude_names: np.ndarray | None) -> np.ndarray:  # noqa: ANN001
         k = self.config.neighbours

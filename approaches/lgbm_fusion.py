@@ -57,8 +57,7 @@ class LgbmFusion(Approach):
         self.embeddings_ = read_embedding_table(c.image_embeddings) if c.image_embeddings else None
         features = self._features(train)
         target = np.log1p(self.target(train))
-        rng = np.random.default_rng(self.context.seed)
-        stop = rng.random(len(train)) < c.early_stopping_share
+        stop = self.early_stopping_mask(len(train), c.early_stopping_share)
         categorical = list(range(len(self.spec.categorical_columns)))
         params = {"objective": c.objective, "learning_rate": c.learning_rate, "num_leaves": c.num_leaves,
                   "min_child_samples": c.min_child_samples, "feature_fraction": c.feature_fraction,
@@ -74,7 +73,7 @@ class LgbmFusion(Approach):
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         log_price = self.booster_.predict(self._features(frame), num_iteration=self.booster_.best_iteration)
-        return np.expm1(np.clip(log_price, np.log1p(0.01), 20.0))
+        return self.prices_from_log1p(log_price)
 
     def _features(self, frame: pd.DataFrame) -> sp.csr_matrix:
         codes = [self.categories_[column].get_indexer(frame[column].astype(str)).astype(np.float32)

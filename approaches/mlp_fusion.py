@@ -54,7 +54,7 @@ class MlpFusion(Approach):
         self.mean_, self.std_ = features.mean(axis=0), features.std(axis=0) + 1e-6
         x = torch.tensor((features - self.mean_) / self.std_, dtype=torch.float32)
         y = torch.tensor(np.log1p(self.target(train)), dtype=torch.float32)
-        stop = torch.tensor(np.random.default_rng(self.context.seed).random(len(train)) < c.early_stopping_share)
+        stop = torch.tensor(self.early_stopping_mask(len(train), c.early_stopping_share))
         generator = torch.Generator().manual_seed(self.context.seed)
         torch.manual_seed(self.context.seed)
         self.network_ = nn.Sequential(
@@ -96,7 +96,7 @@ class MlpFusion(Approach):
         x = torch.tensor((self._features(frame) - self.mean_) / self.std_, dtype=torch.float32)
         with torch.no_grad():
             log_price = self.network_(x).squeeze(1).numpy()
-        return np.expm1(np.clip(log_price, np.log1p(0.01), 20.0))
+        return self.prices_from_log1p(log_price)
 
     def _features(self, frame: pd.DataFrame) -> np.ndarray:
         blocks = [quantity_features(frame, self.spec).to_numpy(dtype=np.float32)]

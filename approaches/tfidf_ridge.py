@@ -60,7 +60,7 @@ class TfidfRidge(Approach):
             blocks.append(self.char_.transform(joined_text(frame, self.spec, self.config.char_max_chars)))
         blocks.append(dense_block(pd.DataFrame(self.scaler_.transform(self._dense(frame)))))
         log_price = self.model_.predict(sp.hstack(blocks, format="csr"))
-        return np.expm1(np.clip(log_price, np.log1p(0.01), 20.0))
+        return self.prices_from_log1p(log_price)
 
     def _word_text(self, frame: pd.DataFrame) -> pd.Series:
         return joined_text(frame, self.spec, self.config.max_text_chars) + " " + categorical_tokens(frame, self.spec)

@@ -61,7 +61,7 @@ class XgbSpacy(Approach):
             components = min(c.svd_components, matrix.shape[1] - 1, len(train) - 1)
             self.svd_ = TruncatedSVD(components, random_state=self.context.seed).fit(matrix)
         features = self._features(train, training=True)
-        stop = np.random.default_rng(self.context.seed).random(len(train)) < c.early_stopping_share
+        stop = self.early_stopping_mask(len(train), c.early_stopping_share)
         self.model_ = xgb.XGBRegressor(
             n_estimators=c.max_rounds, learning_rate=c.learning_rate, max_depth=c.max_depth, subsample=c.subsample,
             colsample_bytree=c.colsample_bytree, objective=c.objective, tree_method="hist", n_jobs=2,
@@ -71,7 +71,7 @@ class XgbSpacy(Approach):
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         log_price = self.model_.predict(self._features(frame, training=False))
-        return np.expm1(np.clip(log_price, np.log1p(0.01), 20.0))
+        return self.prices_from_log1p(log_price)
 
     def _features(self, frame: pd.DataFrame, training: bool) -> np.ndarray:
         c = self.config

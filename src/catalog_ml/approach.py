@@ -50,6 +50,15 @@ class Approach(ABC):
         column = frame[self.spec.target]
         return column.to_numpy(dtype=float) if self.spec.task == "regression" else column.astype(str).to_numpy()
 
+    def early_stopping_mask(self, n_rows: int, share: float) -> np.ndarray:
+        """A seeded random ``share`` of the training rows to early-stop on (never the scored fold)."""
+        return np.random.default_rng(self.context.seed).random(n_rows) < share
+
+    @staticmethod
+    def prices_from_log1p(log_price: np.ndarray) -> np.ndarray:
+        """Predicted log1p prices back to positive prices (clipped to 0.01 .. e^20)."""
+        return np.expm1(np.clip(log_price, np.log1p(0.01), 20.0))
+
     @abstractmethod
     def fit(self, train: pd.DataFrame, valid: pd.DataFrame | None = None) -> None:
         """Fit on ``train``; ``valid`` (the fold's held-out rows, with target) may be used for early stopping."""

@@ -15,7 +15,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import Ridge
 
 from catalog_ml.errors import CatalogError
-from catalog_ml.metrics import smape
+from catalog_ml.metrics import smape, smape_columns
 
 log = logging.getLogger(__name__)
 
@@ -128,17 +128,9 @@ def _simplex_grid(m: int, step: float) -> np.ndarray:
 
 
 def _best_on_grid(predictions: np.ndarray, y: np.ndarray, grid: np.ndarray, chunk: int = 64) -> np.ndarray:
-    scores = np.concatenate([_smape_columns(y, predictions @ grid[i:i + chunk].T)
+    scores = np.concatenate([smape_columns(y, predictions @ grid[i:i + chunk].T)
                              for i in range(0, len(grid), chunk)])
     return grid[int(np.argmin(scores))]
-
-
-def _smape_columns(y: np.ndarray, blended: np.ndarray) -> np.ndarray:
-    """SMAPE of every column of ``blended`` against ``y`` in one vectorised pass."""
-    y = y[:, None]
-    denominator = (np.abs(y) + np.abs(blended)) / 2.0
-    ratio = np.divide(np.abs(blended - y), denominator, out=np.zeros_like(blended), where=denominator != 0)
-    return ratio.mean(axis=0) * 100.0
 
 
 class OptunaBlender(Blender):
@@ -195,13 +187,13 @@ class HillClimbBlender(Blender):
     def _fit_weights(self, predictions: np.ndarray, y: np.ndarray) -> np.ndarray:
         m = predictions.shape[1]
         counts = np.zeros(m)
-        single = _smape_columns(y, predictions)
+        single = smape_columns(y, predictions)
         counts[int(np.argmin(single))] = 1
         total = predictions[:, int(np.argmin(single))].copy()
         best_score, best_counts = float(single.min()), counts.copy()
         for _ in range(self.max_iter):
             candidates = (total[:, None] + predictions) / (counts.sum() + 1)
-            scores = _smape_columns(y, candidates)
+            scores = smape_columns(y, candidates)
             pick = int(np.argmin(scores))
             counts[pick] += 1
             total += predictions[:, pick]

@@ -20,10 +20,17 @@ def smape(y_true: np.ndarray, y_pred: np.ndarray) -> float:
         raise ValueError(f"shape mismatch: y_true {y_true.shape} vs y_pred {y_pred.shape}")
     if y_true.size == 0:
         raise ValueError("smape of an empty array is undefined")
-    denominator = (np.abs(y_true) + np.abs(y_pred)) / 2.0
-    numerator = np.abs(y_pred - y_true)
-    ratio = np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator != 0)
-    return float(np.mean(ratio) * 100.0)
+    return float(smape_columns(y_true.reshape(-1), y_pred.reshape(-1, 1))[0])
+
+
+def smape_columns(y_true: np.ndarray, predictions: np.ndarray) -> np.ndarray:
+    """SMAPE of every column of a (rows, candidates) matrix against ``y_true``, in one vectorised pass."""
+    y_true = np.asarray(y_true, dtype=float)[:, None]
+    predictions = np.asarray(predictions, dtype=float)
+    denominator = (np.abs(y_true) + np.abs(predictions)) / 2.0
+    ratio = np.divide(np.abs(predictions - y_true), denominator, out=np.zeros_like(predictions),
+                      where=denominator != 0)
+    return ratio.mean(axis=0) * 100.0
 
 
 def mae_log1p(y_true: np.ndarray, y_pred: np.ndarray) -> float:
