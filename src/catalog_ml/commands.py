@@ -20,7 +20,7 @@ from catalog_ml.metrics import smape
 from catalog_ml.outputs import RunPaths, markdown_table, read_json
 from catalog_ml.registry import approach_names, get_approach
 from catalog_ml.runner import RunRequest, run_approach
-from catalog_ml.spec import builtin_spec_names, load_spec
+from catalog_ml.spec import DatasetSpec, builtin_spec_names, load_spec
 from catalog_ml.submission import validate_submission_file, write_submission
 
 log = logging.getLogger(__name__)
@@ -72,14 +72,13 @@ def submit_command(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
     paths = RunPaths(Path(args.run))
     out = args.out or Path("submissions") / f"{spec.name}_{paths.root.name}{'_full' if args.full else ''}.csv"
-    write_run_submission(spec_path_args=args, paths=paths, out=out, full=args.full)
+    write_run_submission(spec, paths=paths, out=out, full=args.full)
     print(f"submission written: {out}")
     return 0
 
 
-def write_run_submission(spec_path_args: argparse.Namespace, paths: RunPaths, out: Path, full: bool) -> Path:
+def write_run_submission(spec: DatasetSpec, paths: RunPaths, out: Path, full: bool) -> Path:
     """Validate a run's test predictions against the dataset's test file and write them as a submission."""
-    spec = spec_from_args(spec_path_args)
     summary = read_json(paths.summary)
     if not full and summary.get("status") != "complete":
         raise CatalogError(f"{paths.root}: run is partial (folds done: {summary.get('folds_done')}); finish it first")
