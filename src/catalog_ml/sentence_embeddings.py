@@ -48,7 +48,7 @@ def sentence_embeddings(texts: list[str], cache_dir: Path | None, batch_size: in
     """L2-normalised 384-d embeddings of ``texts``; each distinct text is embedded once, then read from the cache."""
     if cache_dir is None:
         return _encode(texts, batch_size, progress)
-    store = TextVectorStore(Path(cache_dir) / f"minilm_l6_v2_{MODEL_TAG}")
+    store = TextVectorStore(Path(cache_dir) / f"minilm_l6_v2_{MODEL_TAG}", dim=384)
     return store.lookup(texts, lambda missing: _encode(missing, batch_size, progress))
 
 
@@ -70,8 +70,9 @@ class TextVectorStore:
     A shard that cannot be read (truncated by a crash, another format) is logged and rebuilt, never reused.
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, dim: int | None = None) -> None:
         self.folder = folder
+        self.dim = dim
 
     def lookup(self, texts: list[str], encode) -> np.ndarray:  # noqa: ANN001 (Callable[[list[str]], np.ndarray])
         keys = [hashlib.sha256(t.encode("utf-8", "surrogatepass")).hexdigest() for t in texts]
@@ -99,6 +100,10 @@ class TextVectorStore:
             return {}
         try:
             frame = pd.read_parquet(path)
+            if self.dim is not None and frame.shape[1] - 1 != self.dim:
+                log.warning("%s: cached vectors have %d values, this model gives %d: rebuilding", path,
+                            frame.shape[1] - 1, self.dim)
+                return {}
             return dict(zip(frame["key"], frame.drop(columns="key").to_numpy(dtype=np.float32), strict=True))
         except Exception as error:  # truncated or foreign file: rebuild it
             log.warning("%s: unreadable embedding cache shard (%s): rebuilding", path, type(error).__name__)
