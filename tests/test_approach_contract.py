@@ -24,7 +24,8 @@ def test_registry_lists_the_spine_approaches():
 def test_approach_contract(name, dataset, tmp_path):
     approach = get_approach(name)
     assert approach.Config.__doc__ or approach.__doc__
-    config = build_config(approach.Config)
+    # deep approaches run their tiny configuration here (no real weights offline); every other one its defaults
+    config = build_config(approach.Config, overrides=list(getattr(approach, "tiny_settings", ())))
     results = [
         run_approach(dataset, RunRequest(approach=approach, config=config, output_root=tmp_path / f"r{i}",
                                          cache_dir=tmp_path / "cache",

@@ -23,6 +23,7 @@ class FitContext:
     fold: int
     cache_dir: Path
     logger: logging.Logger
+    work_dir: Path | None = None  # this fold's private folder inside the run (checkpoints), kept for resuming
 
 
 class Approach(ABC):
@@ -66,3 +67,7 @@ class Approach(ABC):
     @abstractmethod
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Predictions for ``frame``: positive prices of shape (n,) for regression."""
+
+    def report(self) -> dict[str, Any]:
+        """Extra per-fold figures for the score table (e.g. missing images), read after predicting."""
+        return {}

@@ -28,6 +28,7 @@ class ImageTally:
 
     counts: Counter = field(default_factory=Counter)
     examples: list[str] = field(default_factory=list)
+    unreadable_files: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, outcome: str, detail: str = "") -> None:
@@ -77,6 +78,7 @@ def read_image(path: Path | None, size: int, tally: ImageTally | None = None,
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
         if tally is not None:
             tally.add(UNREADABLE, f"{Path(path).name}: {str(error) or type(error).__name__}")
+            tally.unreadable_files.add(str(path))
         return None
     if tally is not None:
         tally.add("ok")

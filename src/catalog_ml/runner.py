@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from catalog_ml.errors import CatalogError
 from catalog_ml.folds import FULL_FIT_FOLD, Folds, load_folds
 from catalog_ml.loading import Dataset
 from catalog_ml.metrics import mae_log1p, smape
-from catalog_ml.outputs import RunPaths, read_fold_score, read_json, write_fold_part, write_score_tables
+from catalog_ml.outputs import RunPaths, fold_label, read_fold_score, read_json, write_fold_part, write_score_tables
 from catalog_ml.seeding import fold_seed, seed_everything
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,8 @@ def run_approach(dataset: Dataset, request: RunRequest, folds: Folds | None = No
     wanted = _folds_to_run(request.folds, folds.n_folds)
     paths = RunPaths(ensure_writable_dir(Path(request.output_root) / spec.name / request.run_name))
     effective = _effective_config(dataset, request, folds)
-    _prepare_run_folder(paths, effective, request.overwrite)
+    if is_main_process():
+        _prepare_run_folder(paths, effective, request.overwrite)
 
     handler = _attach_log_file(paths)
     skipped = []
@@ -82,11 +84,16 @@ def run_approach(dataset: Dataset, request: RunRequest, folds: Folds | None = No
                 skipped.append(k)
                 continue
             _run_fold(dataset, folds, request, paths, k)
-        scores, complete = _assemble(dataset, folds, paths)
+        scores, complete = _assemble(dataset, folds, paths) if is_main_process() else (pd.DataFrame(), False)
     finally:
         logging.getLogger().removeHandler(handler)
         handler.close()
     return RunResult(paths=paths, scores=scores, complete=complete, skipped_folds=tuple(skipped))
+
+
+def is_main_process() -> bool:
+    """False in the other ranks of a ``torchrun`` launch: only rank 0 writes run files."""
+    return os.environ.get("RANK", "0") == "0"
 
 
 def _folds_to_run(requested: tuple[int, ...] | None, n_folds: int) -> list[int]:
@@ -146,7 +153,8 @@ def _run_fold(dataset: Dataset, folds: Folds, request: RunRequest, paths: RunPat
     seed = fold_seed(request.seed, k)
     seed_everything(seed)
     context = FitContext(spec=spec, seed=seed, fold=k, cache_dir=Path(request.cache_dir),
-                         logger=logging.getLogger(f"catalog_ml.approach.{request.approach.name}"))
+                         logger=logging.getLogger(f"catalog_ml.approach.{request.approach.name}"),
+                         work_dir=paths.root / "work" / f"fold_{fold_label(k)}")
     model = request.approach(request.config, context)
     started = time.perf_counter()
     model.fit(train, valid)
@@ -163,7 +171,9 @@ def _run_fold(dataset: Dataset, folds: Folds, request: RunRequest, paths: RunPat
     if dataset.test is not None:
         test_pred = _checked(model.predict(dataset.test), len(dataset.test), request.approach.name, k, "test")
         test = pd.DataFrame({"id": dataset.test[spec.id_column].to_numpy(), "pred": test_pred})
-    score.update(fit_seconds=fit_seconds, predict_seconds=time.perf_counter() - started)
+    score.update(fit_seconds=fit_seconds, predict_seconds=time.perf_counter() - started, **model.report())
+    if not is_main_process():
+        return
     write_fold_part(paths, k, oof, test, score)
     if "smape" in score:
         log.info("fold %d: SMAPE %.3f, MAE(log1p) %.4f, fit %.1fs", k, score["smape"], score["mae_log1p"],
@@ -205,7 +215,9 @@ def _assemble(dataset: Dataset, folds: Folds, paths: RunPaths) -> tuple[pd.DataF
             write_frame_atomic(paths.test, pd.DataFrame({"id": tests[0]["id"], "pred": mean}))
     if paths.fold_done(FULL_FIT_FOLD) and paths.part(FULL_FIT_FOLD, "test").is_file():
         write_frame_atomic(paths.test_full, pd.read_parquet(paths.part(FULL_FIT_FOLD, "test")))
-    table = pd.DataFrame(rows, columns=["fold", "rows", "smape", "mae_log1p", "fit_seconds", "predict_seconds"])
+    columns = ["fold", "rows", "smape", "mae_log1p", "fit_seconds", "predict_seconds"]
+    extra = [c for r in rows for c in r if c not in columns]
+    table = pd.DataFrame(rows, columns=columns + list(dict.fromkeys(extra)))
     table["fold"] = table["fold"].astype(str)
     write_score_tables(paths, table)
     write_json_atomic(paths.summary, {
