@@ -116,3 +116,7 @@ def _add_demo_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-images", action="store_true", help="skip image rendering (large scale tests)")
     parser.add_argument("--regenerate", action="store_true", help="rewrite the data even if it exists")
 
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
