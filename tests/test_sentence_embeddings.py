@@ -27,3 +27,15 @@ def test_real_minilm_embeddings_offline(tmp_path):
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     assert np.array_equal(vectors, sentence_embeddings(["Salsa, 12 Ounce (Pack of 6)", "AA Batteries, 24 Count"],
                                                        tmp_path))
+
+
+def test_vectors_of_another_model_size_are_rebuilt_not_reused(tmp_path):
+    def encode_small(texts):
+        return np.ones((len(texts), 2), dtype=np.float32)
+
+    def encode_large(texts):
+        return np.zeros((len(texts), 3), dtype=np.float32)
+
+    TextVectorStore(tmp_path / "store", dim=2).lookup(["a", "b"], encode_small)
+    vectors = TextVectorStore(tmp_path / "store", dim=3).lookup(["a", "b"], encode_large)
+    assert vectors.shape == (2, 3) and not vectors.any()

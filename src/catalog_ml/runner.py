@@ -140,6 +140,8 @@ def _jsonable(value: Any) -> Any:
 
 
 def _attach_log_file(paths: RunPaths) -> logging.Handler:
+    if not is_main_process():
+        return logging.NullHandler()
     handler = logging.FileHandler(paths.log, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
