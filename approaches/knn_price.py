@@ -17,7 +17,7 @@ from catalog_ml.cli_run import approach_main
 from catalog_ml.errors import CatalogError
 from catalog_ml.grouping import item_names, normalise_name
 from catalog_ml.registry import register_approach
-from catalog_ml.sentence_embeddings import sentence_embeddings
+from catalog_ml.sentence_embeddings import DEFAULT_TEXT_CHARS, sentence_embeddings
 from catalog_ml.text import joined_text, quantity_features
 
 SPACES = ("tfidf", "embedding")
@@ -33,7 +33,8 @@ class KnnPriceConfig:
     gbm_iterations: int = field(default=300, metadata={"help": "boosting iterations of the price model"})
     spaces: str = field(default="tfidf,embedding", metadata={
         "help": "neighbour spaces, comma-separated: tfidf (character n-grams), embedding (MiniLM sentences)"})
-    embedding_text_chars: int = field(default=512, metadata={"help": "characters of text embedded per row"})
+    embedding_text_chars: int = field(default=DEFAULT_TEXT_CHARS, metadata={
+        "help": "characters of text embedded per row"})
 
 
 @register_approach

@@ -14,7 +14,7 @@ from catalog_ml.cli_run import approach_main
 from catalog_ml.embedding_table import embeddings_for, read_embedding_table
 from catalog_ml.errors import CatalogError
 from catalog_ml.registry import register_approach
-from catalog_ml.sentence_embeddings import sentence_embeddings
+from catalog_ml.sentence_embeddings import DEFAULT_TEXT_CHARS, sentence_embeddings
 from catalog_ml.text import joined_text, quantity_features
 
 
@@ -32,7 +32,7 @@ class MlpFusionConfig:
     patience: int = field(default=8, metadata={"help": "early-stopping patience (epochs) on the inner split"})
     early_stopping_share: float = field(default=0.1, metadata={
         "help": "share of the training rows held out for early stopping (never the scored fold)"})
-    max_text_chars: int = field(default=512, metadata={"help": "characters of text embedded per row"})
+    max_text_chars: int = field(default=DEFAULT_TEXT_CHARS, metadata={"help": "characters of text embedded per row"})
 
 
 @register_approach

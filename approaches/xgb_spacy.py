@@ -17,7 +17,7 @@ from catalog_ml.brands import RARE, BrandExtractor, target_encode
 from catalog_ml.cli_run import approach_main
 from catalog_ml.grouping import item_names
 from catalog_ml.registry import register_approach
-from catalog_ml.sentence_embeddings import sentence_embeddings
+from catalog_ml.sentence_embeddings import DEFAULT_TEXT_CHARS, sentence_embeddings
 from catalog_ml.text import joined_text, numeric_attribute_matrix, quantity_features
 
 
@@ -40,7 +40,8 @@ class XgbSpacyConfig:
     max_text_chars: int = field(default=2000, metadata={"help": "TF-IDF reads only the first N characters"})
     sentence_components: int = field(default=32, metadata={
         "help": "PCA size of the MiniLM sentence embeddings (0 = no sentence embeddings)"})
-    sentence_text_chars: int = field(default=512, metadata={"help": "characters of text embedded per row"})
+    sentence_text_chars: int = field(default=DEFAULT_TEXT_CHARS, metadata={
+        "help": "characters of text embedded per row"})
 
 
 @register_approach

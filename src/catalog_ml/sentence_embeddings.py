@@ -20,6 +20,10 @@ from catalog_ml.errors import CatalogError
 log = logging.getLogger(__name__)
 
 MODEL_TAG = "all-MiniLM-L6-v2"
+# Characters of catalogue text embedded per row, shared by every approach so that they share one cache. The name and
+# first attributes carry the signal; cost grows with length (measured on myntra: 160 chars 45 texts/s, 256 chars 27,
+# 512 chars 17, on 2 busy cores).
+DEFAULT_TEXT_CHARS = 200
 
 
 @lru_cache(maxsize=1)
