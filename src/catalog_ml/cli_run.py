@@ -19,6 +19,7 @@ from catalog_ml.errors import CatalogError
 from catalog_ml.outputs import markdown_table
 from catalog_ml.registry import get_approach
 from catalog_ml.runner import RunRequest, run_approach
+from catalog_ml.seed_runs import parse_seed_list, seed_run_tag, seed_spread
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,10 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--folds", default=None, help="comma-separated folds to run, e.g. 0,1 (default: all)")
     which.add_argument("--fold", type=int, default=None, help="a single fold; -1 fits on all training rows")
-    parser.add_argument("--seed", type=int, default=42, help="run seed (each fold derives its own)")
+    seeds = parser.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=int, default=42, help="run seed (each fold derives its own)")
+    seeds.add_argument("--seeds", default=None, help="several seeds, e.g. 0,1,2: one run each on the same folds "
+                                                     "(tag seedN), then the mean and standard deviation per fold")
     parser.add_argument("--runs-dir", type=Path, default=Path("runs"), help="output root: RUNS_DIR/DATASET/RUN")
     parser.add_argument("--tag", default=None, help="suffix for the run folder, to keep variants side by side")
     parser.add_argument("--overwrite", action="store_true", help="discard an existing run folder with another config")
@@ -55,14 +59,22 @@ def execute_run(approach: type[Approach], args: argparse.Namespace) -> int:
     """Run ``approach`` with parsed arguments and print its per-fold table."""
     configure_logging(args.verbose)
     config = build_config(approach.Config, args.config, args.set)
+    seeds = parse_seed_list(args.seeds) if args.seeds else None
     dataset = dataset_from_args(args)
-    request = RunRequest(approach=approach, config=config, output_root=args.runs_dir, seed=args.seed,
-                         folds=parse_fold_list(args.folds, args.fold), tag=args.tag, overwrite=args.overwrite,
-                         cache_dir=args.cache_dir, progress=progress_enabled())
-    result = run_approach(dataset, request)
-    print(markdown_table(result.scores))
-    state = "complete" if result.complete else "partial (run the remaining folds to complete it)"
-    print(f"\n{approach.name}: {state}; outputs in {result.paths.root}")
+    tables = {}
+    for seed in seeds or (args.seed,):
+        request = RunRequest(approach=approach, config=config, output_root=args.runs_dir, seed=seed,
+                             folds=parse_fold_list(args.folds, args.fold),
+                             tag=seed_run_tag(args.tag, seed) if seeds else args.tag, overwrite=args.overwrite,
+                             cache_dir=args.cache_dir, progress=progress_enabled())
+        result = run_approach(dataset, request)
+        tables[seed] = result.scores
+        print(markdown_table(result.scores))
+        state = "complete" if result.complete else "partial (run the remaining folds to complete it)"
+        print(f"\n{request.run_name} (seed {seed}): {state}; outputs in {result.paths.root}")
+    if seeds and dataset.spec.metric in tables[seeds[0]].columns:
+        spread = seed_spread(tables, dataset.spec.metric)
+        print(f"\n{dataset.spec.metric} over seeds {','.join(map(str, seeds))}:\n{markdown_table(spread)}")
     return 0
 
 
