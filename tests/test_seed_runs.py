@@ -28,3 +28,14 @@ def test_seeds_option_runs_each_seed_once(demo_spec_path, tmp_path, capsys):
     assert sorted(p.name for p in (tmp_path / "runs" / "demo").iterdir()) == ["median_baseline-seed3",
                                                                                "median_baseline-seed4"]
     assert "smape over seeds 3,4" in capsys.readouterr().out
+
+
+def test_blend_averages_seed_runs_of_one_approach(demo_spec_path, tmp_path, capsys):
+    runs = str(tmp_path / "runs")
+    for name, seeds in (("tfidf_ridge", "1,2"), ("median_baseline", "1")):
+        assert main(["run", name, "--dataset", str(demo_spec_path), "--seeds", seeds, "--runs-dir", runs]) == 0
+    code = main(["blend", "--dataset", str(demo_spec_path), "--runs-dir", runs, "--method", "mean",
+                 "--average-seeds", "--submission", str(tmp_path / "s.csv")])
+    assert code == 0
+    weights = pd.read_csv(tmp_path / "runs" / "demo" / "_blend" / "mean" / "weights.csv")
+    assert set(weights.iloc[:, 0]) == {"tfidf_ridge-seeds", "median_baseline-seeds"}

@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--stack-model", default="ridge", choices=["ridge", "gbm"])
     parser.add_argument("--no-scale", action="store_true", help="no global scale factor")
     parser.add_argument("--seed", type=int, default=0, help="random_state of every blender")
+    parser.add_argument("--average-seeds", action="store_true",
+                        help="average the runs NAME-seedN of one approach (from run --seeds) before blending")
     parser.add_argument("-v", "--verbose", action="store_true")
     return parser
 
@@ -73,14 +75,14 @@ def blend_command(args: argparse.Namespace) -> int:
                "stack_model": args.stack_model, "random_state": args.seed, "scale": not args.no_scale}
     out_dir = args.out_dir or args.runs_dir / dataset.spec.name / "_blend" / args.method
     submission = args.submission or Path("submissions") / f"{dataset.spec.name}_blend_{args.method}.csv"
-    run_blend(dataset, folds, run_dirs, args.method, options, out_dir, submission)
+    run_blend(dataset, folds, run_dirs, args.method, options, out_dir, submission, args.average_seeds)
     return 0
 
 
 def run_blend(dataset: Dataset, folds: Folds, run_dirs: list[Path], method: str, options: dict, out_dir: Path,
-              submission: Path | str) -> BlendEvaluation:
+              submission: Path | str, average_seeds: bool = False) -> BlendEvaluation:
     """Read the runs, evaluate the blend honestly, write the report and the validated submission; print a summary."""
-    runs = load_run_set(dataset, folds, run_dirs)
+    runs = load_run_set(dataset, folds, run_dirs, average_seeds=average_seeds)
     started = time.perf_counter()
     evaluation = evaluate_blend(method, runs.oof, runs.y, runs.fold, runs.names, options)
     seconds = time.perf_counter() - started

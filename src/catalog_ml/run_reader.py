@@ -6,6 +6,7 @@ runs, duplicated runs, corrupt or missing files, test ids that differ from the d
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,8 +41,9 @@ def discover_runs(runs_dir: Path, dataset_name: str) -> list[Path]:
                   .exists())
 
 
-def load_run_set(dataset: Dataset, folds: Folds, run_dirs: list[Path]) -> RunSet:
-    """Read and check every run; all problems are reported together."""
+def load_run_set(dataset: Dataset, folds: Folds, run_dirs: list[Path], average_seeds: bool = False) -> RunSet:
+    """Read and check every run; all problems are reported together. ``average_seeds`` first replaces the runs
+    ``NAME-seedN`` of one approach by their mean (one column ``NAME-seeds``)."""
     if not run_dirs:
         raise CatalogError("no runs to blend")
     spec = dataset.spec
@@ -58,12 +60,27 @@ def load_run_set(dataset: Dataset, folds: Folds, run_dirs: list[Path]) -> RunSet
         names.append(Path(run_dir).name)
         oofs.append(oof)
         tests.append(test)
+    if average_seeds:
+        names, oofs, tests = _average_seed_runs(names, oofs, tests)
     problems += _duplicates(names, oofs)
     if problems:
         raise CatalogError(*problems)
     return RunSet(names=tuple(names), oof=np.column_stack(oofs),
                   test=np.column_stack(tests) if test_ids is not None else None,
                   y=dataset.target.to_numpy(dtype=float), fold=folds.fold, train_ids=train_ids, test_ids=test_ids)
+
+
+def _average_seed_runs(names: list[str], oofs: list[np.ndarray], tests: list[np.ndarray | None]) -> tuple[
+        list[str], list[np.ndarray], list[np.ndarray | None]]:
+    groups: dict[str, list[int]] = {}
+    for i, name in enumerate(names):
+        match = re.fullmatch(r"(.+)-seed\d+", name)
+        groups.setdefault(f"{match.group(1)}-seeds" if match else name, []).append(i)
+    def mean(parts: list[np.ndarray | None]) -> np.ndarray | None:
+        return None if parts[0] is None else np.mean(parts, axis=0)
+
+    return (list(groups), [mean([oofs[i] for i in idx]) for idx in groups.values()],
+            [mean([tests[i] for i in idx]) for idx in groups.values()])
 
 
 def _read_run(paths: RunPaths, dataset_name: str, folds: Folds, train_ids: np.ndarray,
