@@ -16,6 +16,8 @@ from catalog_ml.loading import Dataset
 from catalog_ml.outputs import markdown_table
 from catalog_ml.run_reader import discover_runs, load_run_set
 from catalog_ml.submission import write_submission
+from catalog_ml.tracking import Tracker
+from catalog_ml.tracking_hooks import add_tracking_arguments, track_blend, tracker_from_args
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--stack-model", default="ridge", choices=["ridge", "gbm"])
     parser.add_argument("--no-scale", action="store_true", help="no global scale factor")
     parser.add_argument("--seed", type=int, default=0, help="random_state of every blender")
+    add_tracking_arguments(parser)
     parser.add_argument("--average-seeds", action="store_true",
                         help="average the runs NAME-seedN of one approach (from run --seeds) before blending")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -75,12 +78,14 @@ def blend_command(args: argparse.Namespace) -> int:
                "stack_model": args.stack_model, "random_state": args.seed, "scale": not args.no_scale}
     out_dir = args.out_dir or args.runs_dir / dataset.spec.name / "_blend" / args.method
     submission = args.submission or Path("submissions") / f"{dataset.spec.name}_blend_{args.method}.csv"
-    run_blend(dataset, folds, run_dirs, args.method, options, out_dir, submission, args.average_seeds)
+    run_blend(dataset, folds, run_dirs, args.method, options, out_dir, submission, args.average_seeds,
+              tracker_from_args(args, dataset.spec.name))
     return 0
 
 
 def run_blend(dataset: Dataset, folds: Folds, run_dirs: list[Path], method: str, options: dict, out_dir: Path,
-              submission: Path | str, average_seeds: bool = False) -> BlendEvaluation:
+              submission: Path | str, average_seeds: bool = False,
+              tracker: Tracker | None = None) -> BlendEvaluation:
     """Read the runs, evaluate the blend honestly, write the report and the validated submission; print a summary."""
     runs = load_run_set(dataset, folds, run_dirs, average_seeds=average_seeds)
     started = time.perf_counter()
@@ -101,6 +106,8 @@ def run_blend(dataset: Dataset, folds: Folds, run_dirs: list[Path], method: str,
           f"{float(evaluation.fold_scores[best_single].iloc[-1]):.4f}")
     print(f"in-sample SMAPE (optimistic, weights fitted on the scored rows): {evaluation.in_sample_score:.4f}")
     print(f"report: {written['report_md']}\nsubmission: {submission}")
+    if tracker is not None:
+        track_blend(tracker, method, evaluation, runs.names, out_dir, seconds)
     return evaluation
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import time
 from pathlib import Path
 
 from catalog_ml.approach import Approach
@@ -13,6 +14,7 @@ from catalog_ml.cli_common import (
     dataset_from_args,
     guarded,
     progress_enabled,
+    spec_from_args,
 )
 from catalog_ml.config import build_config, describe_settings
 from catalog_ml.errors import CatalogError
@@ -20,6 +22,7 @@ from catalog_ml.outputs import markdown_table
 from catalog_ml.registry import get_approach
 from catalog_ml.runner import RunRequest, run_approach
 from catalog_ml.seed_runs import parse_seed_list, seed_run_tag, seed_spread
+from catalog_ml.tracking_hooks import add_tracking_arguments, track_approach_run, tracker_from_args
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tag", default=None, help="suffix for the run folder, to keep variants side by side")
     parser.add_argument("--overwrite", action="store_true", help="discard an existing run folder with another config")
     parser.add_argument("--cache-dir", type=Path, default=Path("cache"), help="feature cache folder")
+    add_tracking_arguments(parser)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
 
@@ -60,15 +64,18 @@ def execute_run(approach: type[Approach], args: argparse.Namespace) -> int:
     configure_logging(args.verbose)
     config = build_config(approach.Config, args.config, args.set)
     seeds = parse_seed_list(args.seeds) if args.seeds else None
+    tracker = tracker_from_args(args, spec_from_args(args).name)
     dataset = dataset_from_args(args)
     tables = {}
     for seed in seeds or (args.seed,):
+        started = time.perf_counter()
         request = RunRequest(approach=approach, config=config, output_root=args.runs_dir, seed=seed,
                              folds=parse_fold_list(args.folds, args.fold),
                              tag=seed_run_tag(args.tag, seed) if seeds else args.tag, overwrite=args.overwrite,
                              cache_dir=args.cache_dir, progress=progress_enabled())
         result = run_approach(dataset, request)
         tables[seed] = result.scores
+        track_approach_run(tracker, result, time.perf_counter() - started)
         print(markdown_table(result.scores))
         state = "complete" if result.complete else "partial (run the remaining folds to complete it)"
         print(f"\n{request.run_name} (seed {seed}): {state}; outputs in {result.paths.root}")

@@ -1,0 +1,53 @@
+"""MLflow tracking against a real local SQLite store; untracked runs when the server is unreachable."""
+
+import socket
+
+import pytest
+
+from catalog_ml.cli import main
+from catalog_ml.tracking import Tracker
+
+mlflow = pytest.importorskip("mlflow")
+
+
+def test_runs_and_blends_are_logged_to_a_local_store(demo_spec_path, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    uri = f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
+    runs = str(tmp_path / "runs")
+    for name in ("median_baseline", "tfidf_ridge"):
+        assert main(["run", name, "--dataset", str(demo_spec_path), "--runs-dir", runs, "--tracking-uri", uri]) == 0
+    assert main(["blend", "--dataset", str(demo_spec_path), "--runs-dir", runs, "--method", "mean",
+                 "--tracking-uri", uri, "--submission", str(tmp_path / "s.csv")]) == 0
+    client = mlflow.tracking.MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name("catalog_ml/demo")
+    found = {r.info.run_name: r for r in client.search_runs([experiment.experiment_id])}
+    assert set(found) == {"run/median_baseline", "run/tfidf_ridge", "blend/mean"}
+    ridge = found["run/tfidf_ridge"]
+    assert ridge.data.params["approach"] == "tfidf_ridge" and "settings.alpha" in " ".join(ridge.data.params)
+    assert 0 < ridge.data.metrics["cv_smape"] < 100 and ridge.data.metrics["wall_seconds"] > 0
+    history = client.get_metric_history(ridge.info.run_id, "fold_smape")
+    assert sorted(m.step for m in history) == [0, 1, 2, 3]
+    artifacts = {a.path for a in client.list_artifacts(ridge.info.run_id)}
+    assert {"oof.parquet", "test.parquet", "scores.csv", "config.json"} <= artifacts
+    blend = found["blend/mean"]
+    assert blend.data.metrics["nested_score"] > 0 and "weights.tfidf_ridge" in blend.data.params
+
+
+def test_unreachable_server_warns_once_and_the_run_goes_on(demo_spec_path, tmp_path, capsys):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens here once closed
+    uri = f"http://127.0.0.1:{port}"
+    for _ in range(2):
+        assert main(["run", "median_baseline", "--dataset", str(demo_spec_path), "--runs-dir",
+                     str(tmp_path / "runs"), "--tracking-uri", uri]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "unreachable" in line]
+    assert len(warnings) == 1 and "continuing without tracking" in warnings[0]
+    assert (tmp_path / "runs" / "demo" / "median_baseline" / "oof.parquet").is_file()
+
+
+def test_no_tracking_asked_means_no_store(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    tracker = Tracker(None, "x")
+    assert not tracker.active and tracker.log_run("run/x", {}, {"a": 1.0}) is None
