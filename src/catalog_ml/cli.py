@@ -19,6 +19,7 @@ COMMANDS_HELP = """commands:
   submit                write a validated submission from a run's test predictions
   validate-submission   check any submission file against a test file
   embed                 frozen image (EfficientNet-Lite0, CLIP...) or text embeddings
+  rank-labels           active learning: which unlabelled rows to label next
   demo-data             write the generated demo catalogue
   demo                  the whole pipeline on the demo catalogue
 """
@@ -93,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     from catalog_ml.cli_embed import add_embed_parser
 
     add_embed_parser(sub)
+    from catalog_ml.cli_active import add_rank_parser
+
+    add_rank_parser(sub)
 
     demo_data = sub.add_parser("demo-data", help="write the generated demo catalogue")
     _add_demo_data_arguments(demo_data)

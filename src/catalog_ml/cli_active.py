@@ -1,0 +1,59 @@
+"""``catalog-ml rank-labels``: the pool rows whose labels would help most, as a CSV batch to send for labelling."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from catalog_ml.active_learning import disagreement, diverse_batch, member_test_predictions
+from catalog_ml.atomic import write_frame_atomic
+from catalog_ml.cli_common import add_dataset_arguments, dataset_from_args
+from catalog_ml.errors import CatalogError
+from catalog_ml.run_reader import discover_runs
+from catalog_ml.text import joined_text
+
+
+def add_rank_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "rank-labels", help="rank unlabelled (test) rows by how much a label would help",
+        description="Rank the rows of the dataset's test file (the unlabelled pool; point a spec's test_file at any "
+                    "new table and run the approaches on it) by disagreement between approaches and fold models, "
+                    "then pick a diverse batch: each pick discounts rows similar to those already picked.")
+    add_dataset_arguments(parser)
+    parser.add_argument("--runs", default=None, help="comma-separated run names (default: every run)")
+    parser.add_argument("--runs-dir", type=Path, default=Path("runs"))
+    parser.add_argument("--batch", type=int, default=100, help="rows to pick")
+    parser.add_argument("--out", type=Path, default=None, help="default: runs/DATASET/_labels/batch.csv")
+    parser.set_defaults(handler=rank_labels_command)
+
+
+def rank_labels_command(args: argparse.Namespace) -> int:
+    dataset = dataset_from_args(args)
+    spec = dataset.spec
+    if dataset.test is None:
+        raise CatalogError(f"{spec.name}: the spec names no test file, so there is no unlabelled pool to rank")
+    if args.batch <= 0:
+        raise CatalogError("--batch must be a positive number of rows")
+    available = discover_runs(args.runs_dir, spec.name)
+    run_dirs = available if not args.runs else [args.runs_dir / spec.name / n.strip() for n in args.runs.split(",")]
+    ids = dataset.test[spec.id_column].astype(str).to_numpy()
+    members, names = member_test_predictions(run_dirs, ids)
+    scores = disagreement(members)
+    texts = joined_text(dataset.test, spec, 300)
+    vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), min_df=1, sublinear_tf=True,
+                              dtype=np.float32).fit_transform(texts)
+    picked = diverse_batch(scores, vectors, args.batch)
+    batch = pd.DataFrame({"rank": np.arange(1, len(picked) + 1), "id": ids[picked],
+                          "disagreement": scores[picked], "median_prediction": np.expm1(
+                              np.median(members[picked], axis=1))})
+    out = args.out or args.runs_dir / spec.name / "_labels" / "batch.csv"
+    write_frame_atomic(out, batch)
+    print(f"{len(batch)} of {len(ids)} pool rows picked from {len(names)} fold models of {len(run_dirs)} runs: "
+          f"{out}")
+    print(f"disagreement (std of log price): picked mean {batch['disagreement'].mean():.3f}, "
+          f"pool mean {scores.mean():.3f}")
+    return 0
