@@ -12,7 +12,7 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from catalog_ml.approach import Approach
+from catalog_ml.approach import Approach, Explanation
 from catalog_ml.cli_run import approach_main
 from catalog_ml.embedding_table import embeddings_for, read_embedding_table
 from catalog_ml.registry import register_approach
@@ -74,6 +74,22 @@ class LgbmFusion(Approach):
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         log_price = self.booster_.predict(self._features(frame), num_iteration=self.booster_.best_iteration)
         return self.prices_from_log1p(log_price)
+
+    def explain(self, frame: pd.DataFrame) -> Explanation:
+        """Gain importance and LightGBM's own SHAP contributions (``pred_contrib``)."""
+        iteration = self.booster_.best_iteration
+        contributions = self.booster_.predict(self._features(frame), num_iteration=iteration, pred_contrib=True)
+        gain = self.booster_.feature_importance("gain", iteration=iteration)
+        return Explanation(self._feature_names(frame), np.asarray(gain, dtype=float), contributions)
+
+    def _feature_names(self, frame: pd.DataFrame) -> list[str]:
+        head = frame.head(1)
+        names = list(self.spec.categorical_columns)
+        names += list(numeric_attribute_matrix(head, self.spec).columns)
+        names += [f"quantity:{c}" for c in quantity_features(head, self.spec).columns]
+        if self.embeddings_ is not None:
+            names += [f"image:{c}" for c in self.embeddings_.columns]
+        return names + [f"tfidf:{term}" for term in self.tfidf_.get_feature_names_out()]
 
     def _features(self, frame: pd.DataFrame) -> sp.csr_matrix:
         codes = [self.categories_[column].get_indexer(frame[column].astype(str)).astype(np.float32)

@@ -12,7 +12,7 @@ import xgboost as xgb
 from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from catalog_ml.approach import Approach
+from catalog_ml.approach import Approach, Explanation
 from catalog_ml.brands import RARE, BrandExtractor, target_encode
 from catalog_ml.cli_run import approach_main
 from catalog_ml.grouping import item_names
@@ -84,6 +84,28 @@ class XgbSpacy(Approach):
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         log_price = self.model_.predict(self._features(frame, training=False))
         return self.prices_from_log1p(log_price)
+
+    def explain(self, frame: pd.DataFrame) -> Explanation:
+        """Gain importance and XGBoost's own SHAP contributions (``pred_contribs``)."""
+        booster = self.model_.get_booster()
+        features = self._features(frame, training=False)
+        rounds = (0, self.model_.best_iteration + 1)
+        contributions = booster.predict(xgb.DMatrix(features), pred_contribs=True, iteration_range=rounds)
+        scores = booster.get_score(importance_type="total_gain")
+        gain = np.array([scores.get(f"f{i}", 0.0) for i in range(features.shape[1])])
+        return Explanation(self._feature_names(frame), gain, contributions)
+
+    def _feature_names(self, frame: pd.DataFrame) -> list[str]:
+        head = frame.head(1)
+        names = [f"quantity:{c}" for c in quantity_features(head, self.spec).columns]
+        names += list(numeric_attribute_matrix(head, self.spec).columns)
+        for key in self.train_keys_:
+            names += [f"{key}:target_encoding", f"{key}:log_frequency", f"{key}:rare"]
+        if self.svd_ is not None:
+            names += [f"tfidf_svd_{i}" for i in range(self.svd_.n_components)]
+        if self.sentence_pca_ is not None:
+            names += [f"sentence_pca_{i}" for i in range(self.sentence_pca_.n_components_)]
+        return names
 
     def _features(self, frame: pd.DataFrame, training: bool) -> np.ndarray:
         c = self.config

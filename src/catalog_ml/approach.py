@@ -26,6 +26,16 @@ class FitContext:
     work_dir: Path | None = None  # this fold's private folder inside the run (checkpoints), kept for resuming
 
 
+@dataclass(frozen=True)
+class Explanation:
+    """A fitted model's view of its features: ``gain`` per feature and ``contributions`` (rows x features, plus
+    a last bias column) that add up to each row's log1p prediction."""
+
+    feature_names: list[str]
+    gain: np.ndarray
+    contributions: Any  # dense ndarray or scipy sparse matrix
+
+
 class Approach(ABC):
     """Base class of every approach.
 
@@ -67,6 +77,11 @@ class Approach(ABC):
     @abstractmethod
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Predictions for ``frame``: positive prices of shape (n,) for regression."""
+
+    def explain(self, frame: pd.DataFrame) -> Explanation | None:
+        """Feature names, gain importance and per-row contributions (log1p scale) for ``frame``; None when the
+        approach has no such view."""
+        return None
 
     def report(self) -> dict[str, Any]:
         """Extra per-fold figures for the score table (e.g. missing images), read after predicting."""

@@ -19,6 +19,9 @@ COMMANDS_HELP = """commands:
   submit                write a validated submission from a run's test predictions
   validate-submission   check any submission file against a test file
   embed                 frozen image (EfficientNet-Lite0, CLIP...) or text embeddings
+  explain NAME          feature importance and SHAP contributions of lgbm_fusion / xgb_spacy
+  explain-images        Grad-CAM heatmaps over the best and worst predicted product photos
+  embedding-map         PCA and t-SNE maps of an embedding table, coloured by price or category
   rank-labels           active learning: which unlabelled rows to label next
   demo-data             write the generated demo catalogue
   demo                  the whole pipeline on the demo catalogue
@@ -97,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     from catalog_ml.cli_active import add_rank_parser
 
     add_rank_parser(sub)
+    from catalog_ml.cli_explain import add_explain_parser
+
+    add_explain_parser(sub)
 
     demo_data = sub.add_parser("demo-data", help="write the generated demo catalogue")
     _add_demo_data_arguments(demo_data)

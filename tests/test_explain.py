@@ -1,0 +1,71 @@
+"""Explanations: GBM contributions that add up to the prediction, Grad-CAM and embedding maps as PNG files."""
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from catalog_ml.approach import FitContext
+from catalog_ml.cli import main
+from catalog_ml.config import build_config
+from catalog_ml.loading import load_dataset
+from catalog_ml.registry import get_approach
+from catalog_ml.spec import load_spec
+
+
+@pytest.mark.parametrize("name, settings", [("lgbm_fusion", ["max_rounds=80"]),
+                                            ("xgb_spacy", ["max_rounds=60", "sentence_components=0"])])
+def test_contributions_add_up_to_the_prediction(demo_template, tmp_path, name, settings):
+    dataset = load_dataset(load_spec(demo_template / "dataset.yaml"))
+    approach = get_approach(name)
+    model = approach(build_config(approach.Config, overrides=settings),
+                     FitContext(dataset.spec, 0, 0, tmp_path, logging.getLogger("test")))
+    model.fit(dataset.train.iloc[:300])
+    frame = dataset.train.iloc[300:340]
+    explanation = model.explain(frame)
+    contributions = explanation.contributions
+    dense = contributions.toarray() if hasattr(contributions, "toarray") else contributions
+    assert dense.shape == (40, len(explanation.feature_names) + 1) == (40, len(explanation.gain) + 1)
+    np.testing.assert_allclose(np.expm1(dense.sum(axis=1)), model.predict(frame), rtol=1e-3)
+    assert explanation.gain.sum() > 0
+
+
+def test_explain_command_writes_tables_and_chart(demo_spec_path, tmp_path):
+    out = tmp_path / "explain"
+    assert main(["explain", "lgbm_fusion", "--dataset", str(demo_spec_path), "--set", "max_rounds=60",
+                 "--cache-dir", str(tmp_path / "cache"), "--rows", "3", "--out", str(out)]) == 0
+    importance = pd.read_csv(out / "importance.csv")
+    assert importance["mean_abs_contribution"].is_monotonic_decreasing and (out / "importance.png").stat().st_size
+    rows = pd.read_csv(out / "rows.csv")
+    assert list(rows["which"]) == ["best"] * 3 + ["worst"] * 3
+    assert rows["row_smape"].iloc[0] <= rows["row_smape"].iloc[-1]
+    assert main(["explain", "median_baseline", "--dataset", str(demo_spec_path), "--out", str(out)]) == 2
+
+
+def test_grad_cam_and_embedding_maps(demo_spec_path, tmp_path):
+    table = tmp_path / "img.parquet"
+    assert main(["embed", "--dataset", str(demo_spec_path), "--backbone", "test_efficientnet", "--weights", "none",
+                 "--cache-dir", str(tmp_path / "cache"), "--out", str(table)]) == 0
+    cam = tmp_path / "gradcam.png"
+    assert main(["explain-images", "--dataset", str(demo_spec_path), "--embeddings", str(table), "--backbone",
+                 "test_efficientnet", "--weights", "none", "--rows", "2", "--out", str(cam)]) == 0
+    assert cam.stat().st_size > 10_000
+    assert main(["explain-images", "--dataset", str(demo_spec_path), "--embeddings", str(table), "--backbone",
+                 "mobilenet_v2", "--weights", "none", "--out", str(cam)]) == 2  # another backbone's table
+    assert main(["embedding-map", "--dataset", str(demo_spec_path), "--embeddings", str(table), "--sample", "120",
+                 "--out", str(tmp_path / "map")]) == 0
+    assert (tmp_path / "map" / "pca.png").is_file() and (tmp_path / "map" / "tsne.png").is_file()
+
+
+def test_grad_cam_heatmap_is_normalised_and_follows_the_head():
+    from catalog_ml.backbones import image_backbone
+    from catalog_ml.visual_explain import grad_cam
+
+    backbone = image_backbone("test_efficientnet", "none")
+    rng = np.random.default_rng(0)
+    image = rng.normal(size=(3, 64, 64)).astype(np.float32)
+    cam, score = grad_cam(backbone, rng.normal(size=backbone.dim), 1.5, image)
+    assert cam.shape == (64, 64) and cam.min() >= 0.0 and cam.max() <= 1.0
+    _, shifted = grad_cam(backbone, np.zeros(backbone.dim), 1.5, image)
+    assert shifted == pytest.approx(1.5)
