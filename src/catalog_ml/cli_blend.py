@@ -78,8 +78,11 @@ def blend_command(args: argparse.Namespace) -> int:
                "stack_model": args.stack_model, "random_state": args.seed, "scale": not args.no_scale}
     out_dir = args.out_dir or args.runs_dir / dataset.spec.name / "_blend" / args.method
     submission = args.submission or Path("submissions") / f"{dataset.spec.name}_blend_{args.method}.csv"
-    run_blend(dataset, folds, run_dirs, args.method, options, out_dir, submission, args.average_seeds,
-              tracker_from_args(args, dataset.spec.name))
+    tracker = tracker_from_args(args, dataset.spec.name)
+    try:
+        run_blend(dataset, folds, run_dirs, args.method, options, out_dir, submission, args.average_seeds, tracker)
+    finally:
+        tracker.close()
     return 0
 
 

@@ -22,6 +22,7 @@ from catalog_ml.outputs import markdown_table
 from catalog_ml.registry import get_approach
 from catalog_ml.runner import RunRequest, run_approach
 from catalog_ml.seed_runs import parse_seed_list, seed_run_tag, seed_spread
+from catalog_ml.tracking import Tracker
 from catalog_ml.tracking_hooks import add_tracking_arguments, track_approach_run, tracker_from_args
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,15 @@ def execute_run(approach: type[Approach], args: argparse.Namespace) -> int:
     config = build_config(approach.Config, args.config, args.set)
     seeds = parse_seed_list(args.seeds) if args.seeds else None
     tracker = tracker_from_args(args, spec_from_args(args).name)
+    try:
+        _run_seeds(approach, config, seeds, args, tracker)
+    finally:
+        tracker.close()
+    return 0
+
+
+def _run_seeds(approach: type[Approach], config: object, seeds: tuple[int, ...] | None, args: argparse.Namespace,
+               tracker: Tracker) -> None:
     dataset = dataset_from_args(args)
     tables = {}
     for seed in seeds or (args.seed,):
@@ -82,7 +92,6 @@ def execute_run(approach: type[Approach], args: argparse.Namespace) -> int:
     if seeds and dataset.spec.metric in tables[seeds[0]].columns:
         spread = seed_spread(tables, dataset.spec.metric)
         print(f"\n{dataset.spec.metric} over seeds {','.join(map(str, seeds))}:\n{markdown_table(spread)}")
-    return 0
 
 
 def approach_parser(approach: type[Approach], prog: str | None = None) -> argparse.ArgumentParser:

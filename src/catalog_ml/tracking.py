@@ -4,14 +4,17 @@ files; blends log method, weights and the honest score.
 Tracking is on when ``--track`` or ``--tracking-uri URI`` is given, or ``MLFLOW_TRACKING_URI`` is set. The default
 store is SQLite in ``./mlruns`` (``mlruns/mlflow.db``, artifacts in ``mlruns/artifacts``); a team points
 ``--tracking-uri`` at a server. Without MLflow installed, or with an unreachable server, the run goes on untracked and
-says so once. MLflow is imported in a background thread while the run works, so tracking costs only the logging.
+says so once. MLflow lives in a helper process (``tracking_worker``) started with the run, so the run itself never
+imports it and tracking costs little more than the logging.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
-import threading
+import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -50,54 +53,42 @@ def server_reachable(uri: str, timeout: float = 3.0) -> str | None:
 
 
 class Tracker:
-    """One MLflow run. Start it early (MLflow imports in the background); ``log_*`` calls are no-ops when
-    tracking is off or failed, and a failure warns once instead of stopping the work."""
+    """One tracking session. MLflow is imported and connected in a helper process started at once, on the other
+    core while the run works (measured: importing MLflow costs ~3 s, which a thread could not hide behind a busy
+    interpreter); ``log_run`` hands it a finished run and waits for its id. Calls are no-ops when tracking is off or
+    failed, and a failure warns once instead of stopping the work."""
 
     def __init__(self, uri: str | None, experiment: str) -> None:
         self.uri, self.experiment = uri, experiment
-        self._client: Any = None
-        self._experiment_id: str | None = None
-        self._thread: threading.Thread | None = None
-        self._error: str | None = None
+        self._worker: subprocess.Popen | None = None
+        self._ready: bool | None = None
         if uri is not None:
-            self._thread = threading.Thread(target=self._connect, daemon=True)
-            self._thread.start()
-
-    def _connect(self) -> None:
-        try:
-            reason = server_reachable(self.uri)
-            if reason:
-                self._error = f"tracking server {self.uri} is unreachable ({reason})"
-                return
-            os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
-            os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
-            from mlflow.tracking import MlflowClient
-
-            if self.uri.startswith("sqlite:///"):
-                Path(self.uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-            client = MlflowClient(tracking_uri=self.uri)
-            found = client.get_experiment_by_name(self.experiment)
-            if found is None:
-                artifacts = None
-                if self.uri.startswith("sqlite:///"):
-                    artifacts = (Path(self.uri.removeprefix("sqlite:///")).parent / "artifacts").resolve().as_uri()
-                self._experiment_id = client.create_experiment(self.experiment, artifact_location=artifacts)
-            else:
-                self._experiment_id = found.experiment_id
-            self._client = client
-        except ImportError:
-            self._error = "MLflow is not installed (pip install mlflow-skinny sqlalchemy alembic)"
-        except Exception as error:  # any store failure: keep working untracked
-            self._error = f"tracking store {self.uri} failed ({type(error).__name__}: {str(error)[:200]})"
+            self._worker = subprocess.Popen(
+                [sys.executable, "-m", "catalog_ml.tracking_worker", uri, experiment], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 
     @property
     def active(self) -> bool:
-        if self._thread is None:
+        if self._worker is None:
             return False
-        self._thread.join()
-        if self._error:
-            _warn_once(self._error, f"{self._error}: continuing without tracking")
-        return self._client is not None
+        if self._ready is None:
+            answer = self._answer()
+            self._ready = bool(answer.get("ready"))
+            if not self._ready:
+                self._fail(answer.get("error", "the tracking helper stopped"))
+        return self._ready
+
+    def _answer(self) -> dict[str, Any]:
+        line = self._worker.stdout.readline() if self._worker is not None else ""
+        try:
+            return json.loads(line) if line else {"error": "the tracking helper stopped without an answer"}
+        except json.JSONDecodeError:
+            return {"error": f"unexpected answer from the tracking helper: {line[:200]!r}"}
+
+    def _fail(self, reason: str) -> None:
+        _warn_once(reason, f"{reason}: continuing without tracking")
+        self._ready = False
+        self.close()
 
     def log_run(self, name: str, params: dict[str, Any], metrics: dict[str, float],
                 fold_metrics: list[dict[str, float]] | None = None, artifacts: list[Path] = (),
@@ -105,29 +96,32 @@ class Tracker:
         """One tracked run; returns its MLflow run id (None when untracked)."""
         if not self.active:
             return None
+        payload = {"name": name, "params": {k: str(v)[:6000] for k, v in _flatten(params).items()},
+                   "metrics": {k: float(v) for k, v in metrics.items() if _finite(v)},
+                   "fold_metrics": [{k: float(v) for k, v in row.items() if _finite(v)} for row in fold_metrics or []],
+                   "artifacts": [str(p) for p in artifacts if Path(p).is_file()],
+                   "tags": {k: str(v) for k, v in (tags or {}).items()}}
         try:
-            from mlflow.entities import Metric, Param, RunTag
-
-            run = self._client.create_run(self._experiment_id, run_name=name,
-                                          tags={k: str(v) for k, v in (tags or {}).items()})
-            run_id = run.info.run_id
-            stamp = int(run.info.start_time)
-            metric_rows = [Metric(k, float(v), stamp, 0) for k, v in metrics.items() if _finite(v)]
-            for step, row in enumerate(fold_metrics or []):
-                metric_rows += [Metric(f"fold_{k}", float(v), stamp, step) for k, v in row.items() if _finite(v)]
-            flat = {k: str(v)[:6000] for k, v in _flatten(params).items()}
-            self._client.log_batch(run_id, metrics=metric_rows, params=[Param(k, v) for k, v in flat.items()],
-                                   tags=[RunTag("catalog_ml.kind", name.split("/")[0])])
-            for path in artifacts:
-                if Path(path).is_file():
-                    self._client.log_artifact(run_id, str(path))
-            self._client.set_terminated(run_id)
-            return run_id
-        except Exception as error:  # the work is done and saved; tracking must not fail it
-            _warn_once(f"log:{self.uri}", f"MLflow logging failed ({type(error).__name__}: {str(error)[:200]}): "
-                                          "continuing without tracking")
-            self._client = None
+            self._worker.stdin.write(json.dumps(payload) + "\n")
+            self._worker.stdin.flush()
+        except OSError as error:
+            self._fail(f"the tracking helper stopped ({error})")
             return None
+        answer = self._answer()
+        if "run_id" not in answer:
+            self._fail(f"MLflow logging failed ({answer.get('error', 'no answer')})")
+            return None
+        return answer["run_id"]
+
+    def close(self) -> None:
+        """Let the helper process finish (it exits when its input closes)."""
+        if self._worker is not None:
+            try:
+                self._worker.stdin.close()
+                self._worker.wait(timeout=30)
+            except (OSError, subprocess.TimeoutExpired):
+                self._worker.kill()
+            self._worker = None
 
 
 def _finite(value: Any) -> bool:
