@@ -60,6 +60,9 @@ class DeepFusionApproach(Approach):
         image_tower, text_tower, preprocessing = self.build_towers()
         if not c.use_images or self.spec.image_path is None:
             image_tower = preprocessing = None
+        elif not self.spec.image_path.is_dir():
+            self.context.logger.warning("%s: image folder does not exist: every row trains with the 'no image' "
+                                        "input (download the images first)", self.spec.image_path)
         if preprocessing is not None and c.image_size:
             preprocessing = replace(preprocessing, size=c.image_size)
         self.text_tower_, self.preprocessing_ = text_tower, preprocessing
