@@ -88,7 +88,7 @@ def _run_seeds(approach: type[Approach], config: object, seeds: tuple[int, ...] 
         track_approach_run(tracker, result, time.perf_counter() - started)
         print(markdown_table(result.scores))
         state = "complete" if result.complete else "partial (run the remaining folds to complete it)"
-        print(f"\n{request.run_name} (seed {seed}): {state}; outputs in {result.paths.root}")
+        print(f"\n{request.run_name}: {state}; outputs in {result.paths.root}")
     if seeds and dataset.spec.metric in tables[seeds[0]].columns:
         spread = seed_spread(tables, dataset.spec.metric)
         print(f"\n{dataset.spec.metric} over seeds {','.join(map(str, seeds))}:\n{markdown_table(spread)}")
