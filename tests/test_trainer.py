@@ -96,3 +96,16 @@ def test_two_process_gloo_run_matches_a_single_process(tmp_path):
     one, two = json.loads(single.read_text()), json.loads(double.read_text())
     assert (one["world"], two["world"]) == (1, 2)
     np.testing.assert_allclose(two["pred"], one["pred"], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_torchrun_launches_a_whole_approach_run(demo_spec_path, tmp_path):
+    runs = tmp_path / "runs"
+    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                             "--master_addr", "127.0.0.1", "--master_port", str(_free_port()), "-m", "catalog_ml.cli",
+                             "run", "effnet_bert", "--dataset", str(demo_spec_path), "--runs-dir", str(runs),
+                             "--folds", "0", "--set", "size=tiny", "--set", "epochs=1", "--set", "batch_size=16"],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    scores = (runs / "demo" / "effnet_bert" / "scores.csv").read_text()
+    assert scores.count("\n0,") == 1  # fold 0 written once, by rank 0

@@ -20,7 +20,7 @@ from catalog_ml.config import build_config, describe_settings
 from catalog_ml.errors import CatalogError
 from catalog_ml.outputs import markdown_table
 from catalog_ml.registry import get_approach
-from catalog_ml.runner import RunRequest, run_approach
+from catalog_ml.runner import RunRequest, is_main_process, run_approach
 from catalog_ml.seed_runs import parse_seed_list, seed_run_tag, seed_spread
 from catalog_ml.tracking import Tracker
 from catalog_ml.tracking_hooks import add_tracking_arguments, track_approach_run, tracker_from_args
@@ -84,12 +84,14 @@ def _run_seeds(approach: type[Approach], config: object, seeds: tuple[int, ...] 
                              tag=seed_run_tag(args.tag, seed) if seeds else args.tag, overwrite=args.overwrite,
                              cache_dir=args.cache_dir, progress=progress_enabled())
         result = run_approach(dataset, request)
+        if not is_main_process():
+            continue  # the other torchrun ranks trained with rank 0, which writes and reports
         tables[seed] = result.scores
         track_approach_run(tracker, result, time.perf_counter() - started)
         print(markdown_table(result.scores))
         state = "complete" if result.complete else "partial (run the remaining folds to complete it)"
         print(f"\n{request.run_name}: {state}; outputs in {result.paths.root}")
-    if seeds and dataset.spec.metric in tables[seeds[0]].columns:
+    if seeds and tables and dataset.spec.metric in tables[seeds[0]].columns:
         spread = seed_spread(tables, dataset.spec.metric)
         print(f"\n{dataset.spec.metric} over seeds {','.join(map(str, seeds))}:\n{markdown_table(spread)}")
 
