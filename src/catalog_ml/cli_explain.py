@@ -18,6 +18,7 @@ from catalog_ml.cli_common import add_dataset_arguments, dataset_from_args
 from catalog_ml.config import build_config
 from catalog_ml.errors import CatalogError
 from catalog_ml.folds import load_folds
+from catalog_ml.metrics import row_smape
 from catalog_ml.registry import get_approach
 from catalog_ml.seeding import fold_seed, seed_everything
 
@@ -89,7 +90,7 @@ def explain_command(args: argparse.Namespace) -> int:
     write_frame_atomic(out / "importance.csv", table)
     prices = model.predict(valid)
     truth = valid[spec.target].to_numpy(dtype=float)
-    errors = 200.0 * np.abs(prices - truth) / np.maximum(np.abs(prices) + np.abs(truth), 1e-12)
+    errors = row_smape(truth, prices)
     order = np.argsort(errors)
     picked = [("best", i) for i in order[:args.rows]] + [("worst", i) for i in order[::-1][:args.rows]]
     rows = []
@@ -151,7 +152,7 @@ def explain_images_command(args: argparse.Namespace) -> int:
     valid_index = np.flatnonzero(valid_rows)
     predicted = np.expm1(head.predict(table.loc[ids[valid_rows]].to_numpy()))
     truth = np.expm1(log_price[valid_rows])
-    errors = 200.0 * np.abs(predicted - truth) / (predicted + truth)
+    errors = row_smape(truth, predicted)
     order = np.argsort(errors)
     paths = image_paths(dataset.train, spec)
     items = []

@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from catalog_ml.backbones import ImageBackbone, clip_model, image_backbone
 from catalog_ml.image_io import ImageTally, image_array, read_image
-from catalog_ml.sentence_embeddings import TextVectorStore
+from catalog_ml.vector_store import TextVectorStore
 
 log = logging.getLogger(__name__)
 
@@ -86,10 +86,9 @@ def embed_image_files(paths: list[Path | None], backbone: ImageBackbone, cache_d
     for i, digest in enumerate(digests):
         if digest is not None:
             rows[i] = table[digest]
-    cached_bad = int(np.isnan(rows[:, 0]).sum()) - missing_files
-    if cached_bad and not tally.counts["unreadable"]:
-        tally.counts["unreadable"] = cached_bad  # unreadable files seen on an earlier, cached run
-    tally.counts["ok"] = len(paths) - missing_files - cached_bad
+    # counted per row, whether the vector was computed now or read from the cache
+    unreadable = int(np.isnan(rows[:, 0]).sum()) - missing_files
+    tally.counts.update({"ok": len(paths) - missing_files - unreadable, "unreadable": unreadable})
     return rows, tally
 
 

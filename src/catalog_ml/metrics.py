@@ -25,12 +25,15 @@ def smape(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 def smape_columns(y_true: np.ndarray, predictions: np.ndarray) -> np.ndarray:
     """SMAPE of every column of a (rows, candidates) matrix against ``y_true``, in one vectorised pass."""
-    y_true = np.asarray(y_true, dtype=float)[:, None]
-    predictions = np.asarray(predictions, dtype=float)
-    denominator = (np.abs(y_true) + np.abs(predictions)) / 2.0
-    ratio = np.divide(np.abs(predictions - y_true), denominator, out=np.zeros_like(predictions),
-                      where=denominator != 0)
-    return ratio.mean(axis=0) * 100.0
+    return row_smape(np.asarray(y_true, dtype=float)[:, None], predictions).mean(axis=0)
+
+
+def row_smape(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """SMAPE of each prediction on its own (0-200; a pair of zeros counts as 0), broadcasting like numpy."""
+    y_true, y_pred = np.broadcast_arrays(np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float))
+    denominator = (np.abs(y_true) + np.abs(y_pred)) / 2.0
+    ratio = np.divide(np.abs(y_pred - y_true), denominator, out=np.zeros(y_true.shape), where=denominator != 0)
+    return ratio * 100.0
 
 
 def mae_log1p(y_true: np.ndarray, y_pred: np.ndarray) -> float:
