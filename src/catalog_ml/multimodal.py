@@ -33,6 +33,8 @@ class BertTextTower(nn.Module):
 
     def __init__(self, model: nn.Module, tokenizer: Any, dim: int, max_tokens: int) -> None:
         super().__init__()
+        if getattr(model, "pooler", None) is not None:
+            model.pooler = None  # mean pooling replaces it; unused parameters would stall DistributedDataParallel
         self.model, self.tokenizer, self.dim, self.max_tokens = model, tokenizer, dim, max_tokens
 
     def tokenize(self, texts: list[str]) -> dict[str, torch.Tensor]:

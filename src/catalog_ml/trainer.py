@@ -112,6 +112,7 @@ class Trainer:
         self.fingerprint = fingerprint
         self.seed = seed
         self.progress = progress
+        init_distributed_from_env()  # under torchrun: join the group, so that ranks train one model together
         self.device = default_device()
         self.model = model.to(self.device)
         self.rank, self.world_size = world()
@@ -135,7 +136,7 @@ class Trainer:
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, self._schedule(steps_per_epoch * s.epochs))
         network = self._wrapped()
         start_epoch, best, best_epoch, waited, history = 0, math.inf, -1, 0, []
-        state = self._load_last()
+        state = self._read("last.pt")
         resumed = None
         if state is not None:
             self.model.load_state_dict(state["model"])
@@ -291,9 +292,6 @@ class Trainer:
                                f"{state.get('fingerprint')} vs {self.fingerprint}); refusing to resume from it: "
                                "delete the folder or run with --overwrite")
         return state
-
-    def _load_last(self) -> dict[str, Any] | None:
-        return self._read("last.pt")
 
     def _restore_best(self) -> None:
         best = self._read("best.pt")
