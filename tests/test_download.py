@@ -139,7 +139,10 @@ def test_ctrl_c_leaves_no_partial_files_and_resumes(tmp_path):
         command = [sys.executable, "-m", "catalog_ml.cli_download", "--dataset", str(tmp_path / "spec.yaml"),
                    "--workers", "2", "--timeout", "5"]
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(3.0)
+        deadline = time.monotonic() + 120
+        while sum(slow.requests.values()) < 2 and time.monotonic() < deadline:  # downloading, not still importing
+            time.sleep(0.1)
+        time.sleep(1.5)
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=60)
         assert process.returncode == 130, err
