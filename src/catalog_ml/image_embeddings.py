@@ -88,7 +88,9 @@ def embed_image_files(paths: list[Path | None], backbone: ImageBackbone, cache_d
             rows[i] = table[digest]
     # counted per row, whether the vector was computed now or read from the cache
     unreadable = int(np.isnan(rows[:, 0]).sum()) - missing_files
-    tally.counts.update({"ok": len(paths) - missing_files - unreadable, "unreadable": unreadable})
+    # assigned, not added: reads counted while encoding cover cached vectors only partly
+    tally.counts["ok"] = len(paths) - missing_files - unreadable
+    tally.counts["unreadable"] = unreadable
     return rows, tally
 
 
