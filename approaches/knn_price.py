@@ -41,10 +41,12 @@ class KnnPriceConfig:
 class KnnPrice(Approach):
     """Neighbour log prices (weighted mean, best match, spread), similarities and neighbour price-per-unit scaled by
     the row's own quantity -> HistGradientBoosting on log1p price. Neighbours come only from the training rows; for
-    a training row, rows with the same normalised name are skipped, as the group-aware folds do for validation rows."""
+    a training row, rows with the same normalised name are skipped, as the group-aware folds do for validation rows.
+    Classification: the similarity-weighted class vote of the neighbours, averaged over the spaces."""
 
     name = "knn_price"
     Config = KnnPriceConfig
+    tasks = ("regression", "classification")
 
     def fit(self, train: pd.DataFrame, valid: pd.DataFrame | None = None) -> None:
         c = self.config
@@ -60,6 +62,10 @@ class KnnPrice(Approach):
         self.indexes_ = {space: NearestNeighbors(n_neighbors=min(c.neighbours + 10, len(train)), metric="cosine",
                                                  algorithm="brute", n_jobs=2).fit(matrix)
                          for space, matrix in vectors.items()}
+        if self.is_classification:
+            self.codes_ = self.target_codes(train)
+            self.prior_ = np.bincount(self.codes_, minlength=len(self.classes)) / len(train)
+            return
         self.log_price_ = np.log1p(self.target(train))
         quantities = quantity_features(train, self.spec)
         self.log_quantity_ = quantities["log_quantity_base"].to_numpy() if len(quantities.columns) else None
@@ -71,6 +77,9 @@ class KnnPrice(Approach):
         self.model_.fit(features, self.log_price_)
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        if self.is_classification:
+            votes = [self._class_votes(self.indexes_[space], matrix) for space, matrix in self._vectors(frame).items()]
+            return np.mean(votes, axis=0)
         log_price = self.model_.predict(self._features(frame, self._vectors(frame), exclude_names=None))
         return self.prices_from_log1p(log_price)
 
@@ -83,6 +92,18 @@ class KnnPrice(Approach):
             texts = joined_text(frame, self.spec, c.embedding_text_chars).tolist()
             vectors["embedding"] = sentence_embeddings(texts, self.context.cache_dir)
         return vectors
+
+    def _class_votes(self, index_: NearestNeighbors, matrix) -> np.ndarray:  # noqa: ANN001
+        """Similarity-weighted class shares of the neighbours, smoothed towards the training prior (one
+        pseudo-neighbour) so no class gets probability 0."""
+        distance, index = index_.kneighbors(matrix, n_neighbors=min(self.config.neighbours, len(self.codes_)))
+        weights = np.maximum(1.0 - distance, 1e-6) ** self.config.similarity_power
+        votes = np.zeros((len(index), len(self.classes)))
+        np.add.at(votes, (np.repeat(np.arange(len(index)), index.shape[1]), self.codes_[index].ravel()),
+                  weights.ravel())
+        pseudo = weights.sum(axis=1, keepdims=True) / index.shape[1]
+        votes += pseudo * self.prior_
+        return votes / votes.sum(axis=1, keepdims=True)
 
     def _features(self, frame: pd.DataFrame, vectors: dict[str, object],
                   exclude_names: np.ndarray | None) -> np.ndarray:

@@ -1,5 +1,5 @@
 """LightGBM on fused features: sparse word TF-IDF, native categorical attributes, numeric attributes, parsed
-quantities and (when a table is given) image embeddings, on log1p price."""
+quantities and (when a table is given) image embeddings, on log1p price (classification: multiclass)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ from catalog_ml.text import joined_text, numeric_attribute_matrix, quantity_feat
 @dataclass(frozen=True)
 class LgbmFusionConfig:
     objective: Literal["huber", "l1"] = field(default="huber", metadata={
-        "help": "loss on log1p price (huber beat l1 on the demo and on items1000: see benchmarks)"})
+        "help": "loss on log1p price (huber beat l1 on the demo and on items1000: see benchmarks); "
+                "classification always uses multiclass log-loss"})
     huber_alpha: float = field(default=0.5, metadata={"help": "huber transition point (log units)"})
     learning_rate: float = field(default=0.05, metadata={"help": "boosting learning rate"})
     num_leaves: int = field(default=63, metadata={"help": "leaves per tree"})
@@ -46,6 +47,7 @@ class LgbmFusion(Approach):
 
     name = "lgbm_fusion"
     Config = LgbmFusionConfig
+    tasks = ("regression", "classification")
 
     def fit(self, train: pd.DataFrame, valid: pd.DataFrame | None = None) -> None:
         c = self.config
@@ -56,15 +58,19 @@ class LgbmFusion(Approach):
                             for column in self.spec.categorical_columns}
         self.embeddings_ = read_embedding_table(c.image_embeddings) if c.image_embeddings else None
         features = self._features(train)
-        target = np.log1p(self.target(train))
         stop = self.early_stopping_mask(len(train), c.early_stopping_share)
         categorical = list(range(len(self.spec.categorical_columns)))
         params = {"objective": c.objective, "learning_rate": c.learning_rate, "num_leaves": c.num_leaves,
                   "min_child_samples": c.min_child_samples, "feature_fraction": c.feature_fraction,
                   "seed": self.context.seed, "deterministic": True, "force_row_wise": True, "num_threads": 2,
                   "verbosity": -1}
-        if c.objective == "huber":
-            params["alpha"] = c.huber_alpha
+        if self.is_classification:
+            self.present_, target = self.local_class_codes(train)
+            params.update(objective="multiclass", num_class=len(self.present_))
+        else:
+            target = np.log1p(self.target(train))
+            if c.objective == "huber":
+                params["alpha"] = c.huber_alpha
         fit_set = lgb.Dataset(features[~stop], target[~stop], categorical_feature=categorical, free_raw_data=False)
         stop_set = lgb.Dataset(features[stop], target[stop], reference=fit_set, categorical_feature=categorical)
         self.booster_ = lgb.train(params, fit_set, num_boost_round=c.max_rounds, valid_sets=[stop_set],
@@ -72,11 +78,15 @@ class LgbmFusion(Approach):
         self.context.logger.debug("lgbm_fusion: %d rounds", self.booster_.best_iteration)
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        log_price = self.booster_.predict(self._features(frame), num_iteration=self.booster_.best_iteration)
-        return self.prices_from_log1p(log_price)
+        output = self.booster_.predict(self._features(frame), num_iteration=self.booster_.best_iteration)
+        if self.is_classification:
+            return self.full_proba(output.reshape(len(frame), -1), self.present_)
+        return self.prices_from_log1p(output)
 
-    def explain(self, frame: pd.DataFrame) -> Explanation:
-        """Gain importance and LightGBM's own SHAP contributions (``pred_contrib``)."""
+    def explain(self, frame: pd.DataFrame) -> Explanation | None:
+        """Gain importance and LightGBM's own SHAP contributions (``pred_contrib``); regression only."""
+        if self.is_classification:
+            return None
         iteration = self.booster_.best_iteration
         contributions = self.booster_.predict(self._features(frame), num_iteration=iteration, pred_contrib=True)
         gain = self.booster_.feature_importance("gain", iteration=iteration)

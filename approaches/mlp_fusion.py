@@ -1,5 +1,5 @@
 """Early-fusion MLP on frozen text embeddings (MiniLM), image embeddings (from a table) and parsed quantities, on
-log1p price; variants: text-only, image-only, fused."""
+log1p price (classification: cross-entropy over the classes); variants: text-only, image-only, fused."""
 
 from __future__ import annotations
 
@@ -41,6 +41,7 @@ class MlpFusion(Approach):
 
     name = "mlp_fusion"
     Config = MlpFusionConfig
+    tasks = ("regression", "classification")
 
     def fit(self, train: pd.DataFrame, valid: pd.DataFrame | None = None) -> None:
         import torch
@@ -53,16 +54,23 @@ class MlpFusion(Approach):
         features = self._features(train)
         self.mean_, self.std_ = features.mean(axis=0), features.std(axis=0) + 1e-6
         x = torch.tensor((features - self.mean_) / self.std_, dtype=torch.float32)
-        y = torch.tensor(np.log1p(self.target(train)), dtype=torch.float32)
+        if self.is_classification:
+            self.present_, codes = self.local_class_codes(train)
+            y = torch.tensor(codes, dtype=torch.long)
+            outputs = len(self.present_)
+        else:
+            y = torch.tensor(np.log1p(self.target(train)), dtype=torch.float32)
+            outputs = 1
         stop = torch.tensor(self.early_stopping_mask(len(train), c.early_stopping_share))
         generator = torch.Generator().manual_seed(self.context.seed)
         torch.manual_seed(self.context.seed)
         self.network_ = nn.Sequential(
             nn.Linear(x.shape[1], c.hidden), nn.BatchNorm1d(c.hidden), nn.ReLU(), nn.Dropout(c.dropout),
             nn.Linear(c.hidden, c.hidden // 2), nn.BatchNorm1d(c.hidden // 2), nn.ReLU(), nn.Dropout(c.dropout),
-            nn.Linear(c.hidden // 2, 1))
-        with torch.no_grad():
-            self.network_[-1].bias.fill_(float(y[~stop].mean()))
+            nn.Linear(c.hidden // 2, outputs))
+        if not self.is_classification:
+            with torch.no_grad():
+                self.network_[-1].bias.fill_(float(y[~stop].mean()))
         optimiser = torch.optim.AdamW(self.network_.parameters(), lr=c.learning_rate, weight_decay=c.weight_decay)
         fit_x, fit_y, stop_x, stop_y = x[~stop], y[~stop], x[stop], y[stop]
         best, best_state, waited = float("inf"), None, 0
@@ -74,12 +82,12 @@ class MlpFusion(Approach):
                 if len(batch) < 2:
                     continue
                 optimiser.zero_grad()
-                loss = nn.functional.smooth_l1_loss(self.network_(fit_x[batch]).squeeze(1), fit_y[batch], beta=0.5)
+                loss = self._loss(self.network_(fit_x[batch]), fit_y[batch])
                 loss.backward()
                 optimiser.step()
             self.network_.eval()
             with torch.no_grad():
-                stop_loss = float(torch.mean(torch.abs(self.network_(stop_x).squeeze(1) - stop_y)))
+                stop_loss = float(self._loss(self.network_(stop_x), stop_y, stopping=True))
             if stop_loss < best - 1e-5:
                 best, waited = stop_loss, 0
                 best_state = {k: v.clone() for k, v in self.network_.state_dict().items()}
@@ -90,13 +98,25 @@ class MlpFusion(Approach):
         self.network_.load_state_dict(best_state)
         self.network_.eval()
 
+    def _loss(self, output, target, stopping: bool = False):  # noqa: ANN001, ANN202
+        """Cross-entropy for classes; on log1p price, smooth L1 to train and MAE to early-stop."""
+        from torch import nn
+
+        if self.is_classification:
+            return nn.functional.cross_entropy(output, target)
+        if stopping:
+            return (output.squeeze(1) - target).abs().mean()
+        return nn.functional.smooth_l1_loss(output.squeeze(1), target, beta=0.5)
+
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         import torch
 
         x = torch.tensor((self._features(frame) - self.mean_) / self.std_, dtype=torch.float32)
         with torch.no_grad():
-            log_price = self.network_(x).squeeze(1).numpy()
-        return self.prices_from_log1p(log_price)
+            output = self.network_(x)
+        if self.is_classification:
+            return self.full_proba(torch.softmax(output, dim=1).numpy(), self.present_)
+        return self.prices_from_log1p(output.squeeze(1).numpy())
 
     def _features(self, frame: pd.DataFrame) -> np.ndarray:
         blocks = [quantity_features(frame, self.spec).to_numpy(dtype=np.float32)]

@@ -28,6 +28,8 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     spec_path = write_demo_dataset(root, train_rows=400, test_rows=120, seed=3, progress=False)
     dataset = load_dataset(load_spec(spec_path))
     write_folds(make_folds(dataset, n_folds=4, seed=1), dataset.spec.folds_path, {"seed": 1})
+    categories = load_dataset(load_spec(root / "dataset_category.yaml"))
+    write_folds(make_folds(categories, n_folds=4, seed=1), categories.spec.folds_path, {"seed": 1})
     return root
 
 

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from catalog_ml.classes import class_codes, spread_proba
 from catalog_ml.spec import DatasetSpec
 
 
@@ -24,6 +25,7 @@ class FitContext:
     cache_dir: Path
     logger: logging.Logger
     work_dir: Path | None = None  # this fold's private folder inside the run (checkpoints), kept for resuming
+    classes: tuple[str, ...] = ()  # classification: every class of the training table, in output column order
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,28 @@ class Approach(ABC):
         column = frame[self.spec.target]
         return column.to_numpy(dtype=float) if self.spec.task == "regression" else column.astype(str).to_numpy()
 
+    @property
+    def is_classification(self) -> bool:
+        return self.spec.task == "classification"
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.context.classes
+
+    def target_codes(self, frame: pd.DataFrame) -> np.ndarray:
+        """Classification target of ``frame`` as integer codes into ``classes``."""
+        return class_codes(frame[self.spec.target], self.classes)
+
+    def local_class_codes(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """``(present, local)``: the codes of the classes present in ``frame`` and each row's index into
+        ``present`` (contiguous labels for a model; ``self.full_proba`` maps its columns back)."""
+        present, local = np.unique(self.target_codes(frame), return_inverse=True)
+        return present, local
+
+    def full_proba(self, proba: np.ndarray, present: np.ndarray) -> np.ndarray:
+        """A model's probabilities over ``present`` classes as columns of every class (0 for the others)."""
+        return spread_proba(np.asarray(proba, dtype=float), present, len(self.classes))
+
     def early_stopping_mask(self, n_rows: int, share: float) -> np.ndarray:
         """A seeded random ``share`` of the training rows to early-stop on (never the scored fold)."""
         return np.random.default_rng(self.context.seed).random(n_rows) < share
@@ -76,7 +100,9 @@ class Approach(ABC):
 
     @abstractmethod
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        """Predictions for ``frame``: positive prices of shape (n,) for regression."""
+        """Predictions for ``frame``: positive prices of shape (n,) for regression; for classification, class
+        probabilities of shape (n, len(classes)) in ``classes`` order (``classes.spread_proba`` fills the columns
+        of classes a fold's model never saw)."""
 
     def explain(self, frame: pd.DataFrame) -> Explanation | None:
         """Feature names, gain importance and per-row contributions (log1p scale) for ``frame``; None when the

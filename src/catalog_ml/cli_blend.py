@@ -14,6 +14,7 @@ from catalog_ml.errors import CatalogError
 from catalog_ml.folds import Folds, load_folds
 from catalog_ml.loading import Dataset
 from catalog_ml.outputs import markdown_table
+from catalog_ml.proba_blend_report import run_proba_blend
 from catalog_ml.run_reader import discover_runs, load_run_set
 from catalog_ml.submission import write_submission
 from catalog_ml.tracking import Tracker
@@ -29,6 +30,9 @@ METHODS_HELP = """methods:
   hill    Caruana greedy forward selection with replacement, starting from the best single approach
   stack   level-2 model on log predictions: ridge (--stack-model ridge) or a small GBM (--stack-model gbm)
 Every weighted method ends with a SMAPE-optimal global scale factor (0.85-1.15) unless --no-scale.
+
+Classification datasets blend class probabilities: auto, mean, optuna (weights minimising --objective) or stack
+(multinomial logistic regression on the runs' log probabilities); the submission holds the arg-max label.
 
 The reported score is nested: for each fold, weights, scale and (auto) method are fitted on the other folds' OOF
 rows and scored on that fold. The in-sample score is printed beside it and labelled optimistic.
@@ -50,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--study-name", default=None, help="Optuna study name (with --storage)")
     parser.add_argument("--stack-model", default="ridge", choices=["ridge", "gbm"])
     parser.add_argument("--no-scale", action="store_true", help="no global scale factor")
+    parser.add_argument("--objective", default="log_loss", choices=["log_loss", "accuracy", "macro_f1", "weighted_f1"],
+                        help="classification: what optuna and auto optimise (default: log_loss)")
     parser.add_argument("--seed", type=int, default=0, help="random_state of every blender")
     add_tracking_arguments(parser)
     parser.add_argument("--average-seeds", action="store_true",
@@ -78,6 +84,11 @@ def blend_command(args: argparse.Namespace) -> int:
                "stack_model": args.stack_model, "random_state": args.seed, "scale": not args.no_scale}
     out_dir = args.out_dir or args.runs_dir / dataset.spec.name / "_blend" / args.method
     submission = args.submission or Path("submissions") / f"{dataset.spec.name}_blend_{args.method}.csv"
+    if dataset.spec.task == "classification":
+        run_proba_blend(dataset, folds, run_dirs, args.method, {"objective": args.objective, "n_trials": args.trials,
+                                                                "random_state": args.seed},
+                        out_dir, submission, args.average_seeds)
+        return 0
     tracker = tracker_from_args(args, dataset.spec.name)
     try:
         run_blend(dataset, folds, run_dirs, args.method, options, out_dir, submission, args.average_seeds, tracker)

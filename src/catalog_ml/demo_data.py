@@ -210,7 +210,9 @@ def render_image(category_name: str, brand: str, size_label: str, pack: int, pro
 
 def write_demo_dataset(out_dir: Path, train_rows: int = 3000, test_rows: int = 1000, seed: int = 0,
                        images: bool = True, progress: bool = True) -> Path:
-    """Write train.csv, test.csv, test_labels.csv (hidden prices), images/ and dataset.yaml; returns the spec path."""
+    """Write train.csv, test.csv, test_labels.csv (hidden prices and categories), images/ and dataset.yaml (price
+    regression); plus train_category.csv and dataset_category.yaml (the same products, category classification).
+    Returns the regression spec's path."""
     out_dir = Path(out_dir)
     frame = generate_rows(train_rows + test_rows, seed=seed)
     rng = np.random.default_rng(seed + 1)
@@ -219,7 +221,8 @@ def write_demo_dataset(out_dir: Path, train_rows: int = 3000, test_rows: int = 1
     public = ["sample_id", "catalog_content", "image_link"]
     write_frame_atomic(out_dir / "train.csv", frame.loc[~is_test, [*public, "price"]])
     write_frame_atomic(out_dir / "test.csv", frame.loc[is_test, public])
-    write_frame_atomic(out_dir / "test_labels.csv", frame.loc[is_test, ["sample_id", "price"]])
+    write_frame_atomic(out_dir / "test_labels.csv", frame.loc[is_test, ["sample_id", "price", "category"]])
+    write_frame_atomic(out_dir / "train_category.csv", frame.loc[~is_test, [*public, "category"]])
     if images:
         _write_images(frame, out_dir / "images", progress)
     spec = {"name": "demo", "task": "regression", "metric": "smape", "id_column": "sample_id", "target": "price",
@@ -229,6 +232,10 @@ def write_demo_dataset(out_dir: Path, train_rows: int = 3000, test_rows: int = 1
     spec_path = out_dir / "dataset.yaml"
     header = f"# Generated demo catalogue: {train_rows} train rows, {test_rows} test rows, seed {seed}.\n"
     write_text_atomic(spec_path, header + yaml.safe_dump(spec, sort_keys=False))
+    category_spec = {**spec, "name": "demo_category", "task": "classification", "metric": "macro_f1",
+                     "target": "category", "train_file": "train_category.csv", "folds_file": "folds_category.csv"}
+    write_text_atomic(out_dir / "dataset_category.yaml", header.replace("catalogue", "catalogue (categories)")
+                      + yaml.safe_dump(category_spec, sort_keys=False))
     log.info("demo data: %d train and %d test rows written to %s", train_rows, test_rows, out_dir)
     return spec_path
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from catalog_ml.classes import class_list, normalise_labels
 from catalog_ml.errors import CatalogError
 from catalog_ml.spec import DatasetSpec
 
@@ -33,6 +34,7 @@ class Dataset:
     train: pd.DataFrame
     test: pd.DataFrame | None
     dropped_low_target: int = 0
+    classes: tuple[str, ...] = ()  # classification: the sorted class labels of the training table
 
     @property
     def target(self) -> pd.Series:
@@ -61,9 +63,25 @@ def load_dataset(spec: DatasetSpec, require_test: bool = False) -> Dataset:
     train = train.loc[~low_target].copy()
     if spec.task == "regression":
         train[spec.target] = pd.to_numeric(train[spec.target]).astype(float)
+        classes: tuple[str, ...] = ()
     else:
-        train[spec.target] = train[spec.target].astype(str).str.strip()
-    return Dataset(spec=spec, train=train.reset_index(drop=True), test=test, dropped_low_target=int(low_target.sum()))
+        train[spec.target] = normalise_labels(train[spec.target], str(spec.train_path))
+        classes = class_list(train[spec.target], str(spec.train_path))
+        _report_unseen_test_classes(test, spec, classes)
+    return Dataset(spec=spec, train=train.reset_index(drop=True), test=test, dropped_low_target=int(low_target.sum()),
+                   classes=classes)
+
+
+def _report_unseen_test_classes(test: pd.DataFrame | None, spec: DatasetSpec, classes: tuple[str, ...]) -> None:
+    """A labelled test table may hold classes that training never saw: no model can predict them."""
+    if test is None or spec.target not in test.columns:
+        return
+    labels = normalise_labels(test[spec.target].dropna(), str(spec.test_path))
+    unseen = sorted(set(labels) - set(classes))
+    if unseen:
+        log.warning("%s: %d test rows have %d classes absent from training (e.g. %s): they cannot be predicted",
+                    spec.test_path, int(labels.isin(unseen).sum()), len(unseen),
+                    ", ".join(repr(c) for c in unseen[:5]))
 
 
 def read_table(path: Path, spec: DatasetSpec) -> pd.DataFrame:

@@ -54,6 +54,12 @@ def macro_f1(y_true: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> floa
     return float(f1_score(y_true, predicted, average="macro", labels=classes, zero_division=0))
 
 
+def weighted_f1(y_true: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> float:
+    """Support-weighted F1 of the arg-max class."""
+    predicted = np.asarray(classes)[np.argmax(proba, axis=1)]
+    return float(f1_score(y_true, predicted, average="weighted", labels=classes, zero_division=0))
+
+
 def log_loss(y_true: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> float:
     """Multi-class log-loss with probabilities clipped away from 0 and rows renormalised."""
     proba = np.clip(np.asarray(proba, dtype=float), 1e-15, 1.0)
@@ -62,5 +68,14 @@ def log_loss(y_true: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> floa
 
 
 REGRESSION_METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {"smape": smape, "mae_log1p": mae_log1p}
-CLASSIFICATION_METRICS = {"accuracy": accuracy, "macro_f1": macro_f1, "log_loss": log_loss}
-LOWER_IS_BETTER = {"smape": True, "mae_log1p": True, "accuracy": False, "macro_f1": False, "log_loss": True}
+CLASSIFICATION_METRICS = {"accuracy": accuracy, "macro_f1": macro_f1, "weighted_f1": weighted_f1,
+                          "log_loss": log_loss}
+LOWER_IS_BETTER = {"smape": True, "mae_log1p": True, "accuracy": False, "macro_f1": False, "weighted_f1": False,
+                   "log_loss": True}
+
+
+def classification_scores(y_true: np.ndarray, proba: np.ndarray, classes: tuple[str, ...]) -> dict[str, float]:
+    """Every classification metric of one probability matrix."""
+    labels = np.asarray(classes)
+    return {name: metric(np.asarray(y_true, dtype=str), proba, labels)
+            for name, metric in CLASSIFICATION_METRICS.items()}

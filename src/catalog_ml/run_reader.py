@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from catalog_ml.classes import read_proba
 from catalog_ml.errors import CatalogError
 from catalog_ml.folds import Folds
 from catalog_ml.loading import Dataset
@@ -24,9 +25,9 @@ class RunSet:
     """OOF and test predictions of several runs, aligned to the dataset's train and test row order."""
 
     names: tuple[str, ...]
-    oof: np.ndarray          # (n_train, n_runs)
-    test: np.ndarray | None  # (n_test, n_runs)
-    y: np.ndarray
+    oof: np.ndarray          # (n_train, n_runs); classification: (n_train, n_runs, n_classes)
+    test: np.ndarray | None  # (n_test, n_runs[, n_classes])
+    y: np.ndarray            # prices, or class labels
     fold: np.ndarray
     train_ids: np.ndarray
     test_ids: np.ndarray | None
@@ -51,9 +52,10 @@ def load_run_set(dataset: Dataset, folds: Folds, run_dirs: list[Path], average_s
     test_ids = dataset.test[spec.id_column].to_numpy(dtype=str) if dataset.test is not None else None
     problems: list[str] = []
     oofs, tests, names = [], [], []
+    read_values = _reader(dataset)
     for run_dir in run_dirs:
         try:
-            oof, test = _read_run(RunPaths(Path(run_dir)), spec.name, folds, train_ids, test_ids)
+            oof, test = _read_run(RunPaths(Path(run_dir)), spec.name, folds, train_ids, test_ids, read_values)
         except CatalogError as error:
             problems.extend(error.problems)
             continue
@@ -65,9 +67,27 @@ def load_run_set(dataset: Dataset, folds: Folds, run_dirs: list[Path], average_s
     problems += _duplicates(names, oofs)
     if problems:
         raise CatalogError(*problems)
-    return RunSet(names=tuple(names), oof=np.column_stack(oofs),
-                  test=np.column_stack(tests) if test_ids is not None else None,
-                  y=dataset.target.to_numpy(dtype=float), fold=folds.fold, train_ids=train_ids, test_ids=test_ids)
+    y = dataset.target.to_numpy(dtype=str if spec.task == "classification" else float)
+    return RunSet(names=tuple(names), oof=np.stack(oofs, axis=1),
+                  test=np.stack(tests, axis=1) if test_ids is not None else None,
+                  y=y, fold=folds.fold, train_ids=train_ids, test_ids=test_ids)
+
+
+def _reader(dataset: Dataset):  # noqa: ANN202
+    """How one output table becomes an array aligned to the dataset's ids: prices, or class probabilities."""
+    if dataset.spec.task != "classification":
+        return _aligned
+
+    def aligned_proba(frame: pd.DataFrame, ids: np.ndarray, source: str, part: str) -> np.ndarray:
+        row = _row_positions(frame, ids, source, part)
+        proba = read_proba(frame, dataset.classes, source)[row]
+        bad = ~np.isfinite(proba).all(axis=1) | (proba < 0).any(axis=1)
+        if bad.any():
+            raise CatalogError(f"{source}: {int(bad.sum())} rows of NaN or negative probabilities "
+                               f"(first id {ids[bad][0]!r})")
+        return proba
+
+    return aligned_proba
 
 
 def _average_seed_runs(names: list[str], oofs: list[np.ndarray], tests: list[np.ndarray | None]) -> tuple[
@@ -84,7 +104,7 @@ def _average_seed_runs(names: list[str], oofs: list[np.ndarray], tests: list[np.
 
 
 def _read_run(paths: RunPaths, dataset_name: str, folds: Folds, train_ids: np.ndarray,
-              test_ids: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+              test_ids: np.ndarray | None, read_values) -> tuple[np.ndarray, np.ndarray | None]:  # noqa: ANN001
     root = paths.root
     config = read_json(paths.config)
     if config.get("dataset", {}).get("name") != dataset_name:
@@ -97,8 +117,8 @@ def _read_run(paths: RunPaths, dataset_name: str, folds: Folds, train_ids: np.nd
     summary = read_json(paths.summary)
     if summary.get("status") != "complete":
         raise CatalogError(f"{root}: partial run (folds done: {summary.get('folds_done')}); finish it first")
-    oof = _aligned(_read_table(paths.oof), train_ids, f"{paths.oof}", "training")
-    test = _aligned(_read_table(paths.test), test_ids, f"{paths.test}", "test") if test_ids is not None else None
+    oof = read_values(_read_table(paths.oof), train_ids, f"{paths.oof}", "training")
+    test = read_values(_read_table(paths.test), test_ids, f"{paths.test}", "test") if test_ids is not None else None
     return oof, test
 
 
@@ -109,7 +129,8 @@ def _read_table(path: Path) -> pd.DataFrame:
     return frame
 
 
-def _aligned(frame: pd.DataFrame, ids: np.ndarray, source: str, part: str) -> np.ndarray:
+def _row_positions(frame: pd.DataFrame, ids: np.ndarray, source: str, part: str) -> np.ndarray:
+    """Position in ``frame`` of each dataset id; a clear error for duplicated, missing or unknown ids."""
     frame_ids = frame["id"].astype(str)
     if frame_ids.duplicated().any():
         raise CatalogError(f"{source}: id {frame_ids[frame_ids.duplicated()].iloc[0]!r} appears twice")
@@ -119,7 +140,11 @@ def _aligned(frame: pd.DataFrame, ids: np.ndarray, source: str, part: str) -> np
         raise CatalogError(f"{source}: ids differ from the dataset's {part} ids ({int(missing.sum())} missing, "
                            f"{int(extra.sum())} unknown, e.g. "
                            f"{(ids[missing][:1].tolist() or frame_ids[extra][:1].tolist())[0]!r})")
-    pred = pd.Series(frame["pred"].to_numpy(dtype=float), index=frame_ids.to_numpy()).loc[ids].to_numpy()
+    return pd.Index(frame_ids).get_indexer(ids)
+
+
+def _aligned(frame: pd.DataFrame, ids: np.ndarray, source: str, part: str) -> np.ndarray:
+    pred = frame["pred"].to_numpy(dtype=float)[_row_positions(frame, ids, source, part)]
     bad = ~np.isfinite(pred) | (pred <= 0)
     if bad.any():
         raise CatalogError(f"{source}: {int(bad.sum())} NaN, infinite or non-positive predictions "

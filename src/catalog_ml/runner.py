@@ -22,13 +22,16 @@ from tqdm.auto import tqdm
 from catalog_ml import __version__
 from catalog_ml.approach import Approach, FitContext
 from catalog_ml.atomic import ensure_writable_dir, write_frame_atomic, write_json_atomic
+from catalog_ml.class_report import write_class_report
+from catalog_ml.classes import checked_proba, proba_frame, read_proba
 from catalog_ml.config import config_to_dict
 from catalog_ml.errors import CatalogError
 from catalog_ml.folds import FULL_FIT_FOLD, Folds, load_folds
 from catalog_ml.loading import Dataset
-from catalog_ml.metrics import mae_log1p, smape
+from catalog_ml.metrics import classification_scores, mae_log1p, smape
 from catalog_ml.outputs import RunPaths, fold_label, read_fold_score, read_json, write_fold_part, write_score_tables
 from catalog_ml.seeding import fold_seed, seed_everything
+from catalog_ml.spec import METRICS_BY_TASK
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +159,7 @@ def _run_fold(dataset: Dataset, folds: Folds, request: RunRequest, paths: RunPat
     seed_everything(seed)
     context = FitContext(spec=spec, seed=seed, fold=k, cache_dir=Path(request.cache_dir),
                          logger=logging.getLogger(f"catalog_ml.approach.{request.approach.name}"),
-                         work_dir=paths.root / "work" / f"fold_{fold_label(k)}")
+                         work_dir=paths.root / "work" / f"fold_{fold_label(k)}", classes=dataset.classes)
     model = request.approach(request.config, context)
     started = time.perf_counter()
     model.fit(train, valid)
@@ -166,25 +169,39 @@ def _run_fold(dataset: Dataset, folds: Folds, request: RunRequest, paths: RunPat
     oof = test = None
     score: dict[str, Any] = {"fold": k, "rows": 0}
     if valid is not None:
-        valid_pred = _checked(model.predict(valid), len(valid), request.approach.name, k, "validation")
-        oof = pd.DataFrame({"id": valid[spec.id_column].to_numpy(), "fold": k, "pred": valid_pred})
-        y = valid[spec.target].to_numpy(dtype=float)
-        score.update(rows=len(valid), smape=smape(y, valid_pred), mae_log1p=mae_log1p(y, valid_pred))
+        valid_pred = _checked(dataset, model.predict(valid), len(valid), request.approach.name, k, "validation")
+        oof = _prediction_frame(dataset, valid[spec.id_column].to_numpy(), valid_pred, k)
+        score.update(rows=len(valid), **_scores(dataset, valid[spec.target], valid_pred))
     if dataset.test is not None:
-        test_pred = _checked(model.predict(dataset.test), len(dataset.test), request.approach.name, k, "test")
-        test = pd.DataFrame({"id": dataset.test[spec.id_column].to_numpy(), "pred": test_pred})
+        test_pred = _checked(dataset, model.predict(dataset.test), len(dataset.test), request.approach.name, k,
+                             "test")
+        test = _prediction_frame(dataset, dataset.test[spec.id_column].to_numpy(), test_pred)
     score.update(fit_seconds=fit_seconds, predict_seconds=time.perf_counter() - started, **model.report())
     if not is_main_process():
         return
     write_fold_part(paths, k, oof, test, score)
-    if "smape" in score:
-        log.info("fold %d: SMAPE %.3f, MAE(log1p) %.4f, fit %.1fs", k, score["smape"], score["mae_log1p"],
-                 fit_seconds)
+    if spec.metric in score:
+        log.info("fold %d: %s %.4f, fit %.1fs", k, spec.metric, score[spec.metric], fit_seconds)
     else:
         log.info("fold -1 (all rows): fitted in %.1fs", fit_seconds)
 
 
-def _checked(pred: np.ndarray, n_rows: int, name: str, k: int, part: str) -> np.ndarray:
+def _prediction_frame(dataset: Dataset, ids: np.ndarray, pred: np.ndarray, k: int | None = None) -> pd.DataFrame:
+    if dataset.spec.task == "classification":
+        return proba_frame(ids, pred, dataset.classes, fold=k)
+    return pd.DataFrame({"id": ids} | ({"fold": k} if k is not None else {}) | {"pred": pred})
+
+
+def _scores(dataset: Dataset, target: pd.Series, pred: np.ndarray) -> dict[str, float]:
+    if dataset.spec.task == "classification":
+        return classification_scores(target.to_numpy(dtype=str), pred, dataset.classes)
+    y = target.to_numpy(dtype=float)
+    return {"smape": smape(y, pred), "mae_log1p": mae_log1p(y, pred)}
+
+
+def _checked(dataset: Dataset, pred: np.ndarray, n_rows: int, name: str, k: int, part: str) -> np.ndarray:
+    if dataset.spec.task == "classification":
+        return checked_proba(pred, n_rows, len(dataset.classes), f"approach '{name}', fold {k}, {part} rows")
     pred = np.asarray(pred, dtype=float).reshape(-1)
     if pred.shape != (n_rows,):
         raise CatalogError(f"approach '{name}' returned {pred.shape[0]} predictions for {n_rows} {part} rows "
@@ -194,6 +211,12 @@ def _checked(pred: np.ndarray, n_rows: int, name: str, k: int, part: str) -> np.
         raise CatalogError(f"approach '{name}' returned {int(bad.sum())} non-finite or non-positive {part} "
                            f"predictions (fold {k})")
     return pred
+
+
+def _stored_predictions(dataset: Dataset, frame: pd.DataFrame) -> np.ndarray:
+    if dataset.spec.task == "classification":
+        return read_proba(frame, dataset.classes, "run part")
+    return frame["pred"].to_numpy(dtype=float)
 
 
 def _assemble(dataset: Dataset, folds: Folds, paths: RunPaths) -> tuple[pd.DataFrame, bool]:
@@ -206,18 +229,20 @@ def _assemble(dataset: Dataset, folds: Folds, paths: RunPaths) -> tuple[pd.DataF
         order = pd.Series(np.arange(len(dataset.train)), index=dataset.train[spec.id_column].to_numpy())
         oof = oof.iloc[np.argsort(order.loc[oof["id"]].to_numpy(), kind="stable")].reset_index(drop=True)
         write_frame_atomic(paths.oof, oof)
-        y = dataset.train.set_index(spec.id_column).loc[oof["id"], spec.target].to_numpy(dtype=float)
-        rows.append({"fold": "all", "rows": len(oof), "smape": smape(y, oof["pred"]),
-                     "mae_log1p": mae_log1p(y, oof["pred"]),
+        target = dataset.train.set_index(spec.id_column).loc[oof["id"], spec.target]
+        oof_pred = _stored_predictions(dataset, oof)
+        rows.append({"fold": "all", "rows": len(oof), **_scores(dataset, target, oof_pred),
                      "fit_seconds": sum(r["fit_seconds"] for r in rows),
                      "predict_seconds": sum(r["predict_seconds"] for r in rows)})
+        if spec.task == "classification" and complete:
+            write_class_report(paths.root, target.to_numpy(dtype=str), oof_pred, dataset.classes)
         tests = [pd.read_parquet(paths.part(k, "test")) for k in cv_done if paths.part(k, "test").is_file()]
         if tests:
-            mean = np.mean([t["pred"].to_numpy() for t in tests], axis=0)
-            write_frame_atomic(paths.test, pd.DataFrame({"id": tests[0]["id"], "pred": mean}))
+            mean = np.mean([_stored_predictions(dataset, t) for t in tests], axis=0)
+            write_frame_atomic(paths.test, _prediction_frame(dataset, tests[0]["id"].to_numpy(), mean))
     if paths.fold_done(FULL_FIT_FOLD) and paths.part(FULL_FIT_FOLD, "test").is_file():
         write_frame_atomic(paths.test_full, pd.read_parquet(paths.part(FULL_FIT_FOLD, "test")))
-    columns = ["fold", "rows", "smape", "mae_log1p", "fit_seconds", "predict_seconds"]
+    columns = ["fold", "rows", *METRICS_BY_TASK[spec.task], "fit_seconds", "predict_seconds"]
     extra = [c for r in rows for c in r if c not in columns]
     table = pd.DataFrame(rows, columns=columns + list(dict.fromkeys(extra)))
     table["fold"] = table["fold"].astype(str)

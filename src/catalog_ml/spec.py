@@ -19,7 +19,7 @@ from catalog_ml.errors import CatalogError
 TASKS = ("regression", "classification")
 METRICS_BY_TASK = {
     "regression": ("smape", "mae_log1p"),
-    "classification": ("accuracy", "macro_f1", "log_loss"),
+    "classification": ("accuracy", "macro_f1", "weighted_f1", "log_loss"),
 }
 TEXT_FORMATS = ("plain", "catalog_content")
 IMAGE_NAMING_RULES = ("url_basename", "template")
@@ -148,6 +148,8 @@ def spec_from_mapping(raw: Any, source: str = "spec", base_dir: Path | None = No
             values[key] = converted
     if problems:
         raise CatalogError(*problems)
+    if values.get("task") in METRICS_BY_TASK and "metric" not in values:
+        values["metric"] = METRICS_BY_TASK[values["task"]][0]  # smape, or accuracy for classification
     spec = DatasetSpec(**values, base_dir=base_dir or Path.cwd())
     _check_consistency(spec, source)
     return spec

@@ -1,0 +1,74 @@
+"""The sparse feature matrix of the linear approaches: word and character TF-IDF (never densified), categorical
+tokens, and scaled numeric attributes plus parsed quantities."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import StandardScaler
+
+from catalog_ml.spec import DatasetSpec
+from catalog_ml.text import categorical_tokens, dense_block, joined_text, numeric_attribute_matrix, quantity_features
+
+
+@dataclass(frozen=True)
+class SparseTextSettings:
+    """How the sparse matrix is built (the approaches expose these as their own settings)."""
+
+    word_ngram_max: int = 2
+    word_min_df: int = 2
+    word_max_features: int = 200_000
+    char_ngram_min: int = 3
+    char_ngram_max: int = 5
+    char_max_features: int = 200_000
+    char_max_chars: int = 400
+    max_text_chars: int = 4000
+    use_quantities: bool = True
+    use_dense: bool = True  # False: text and categorical tokens only (non-negative, for naive Bayes)
+
+
+class SparseTextFeatures:
+    """Fit on training rows, then transform any rows into the same CSR columns."""
+
+    def __init__(self, spec: DatasetSpec, settings: SparseTextSettings) -> None:
+        self.spec = spec
+        self.settings = settings
+
+    def fit_transform(self, frame: pd.DataFrame) -> sp.csr_matrix:
+        s = self.settings
+        self.word_ = TfidfVectorizer(ngram_range=(1, s.word_ngram_max), min_df=s.word_min_df,
+                                     max_features=s.word_max_features, sublinear_tf=True, dtype=np.float32,
+                                     token_pattern=r"(?u)\b\w+\b")
+        self.char_ = (TfidfVectorizer(analyzer="char_wb", ngram_range=(s.char_ngram_min, s.char_ngram_max),
+                                      min_df=2, max_features=s.char_max_features, sublinear_tf=True,
+                                      dtype=np.float32) if s.char_max_features else None)
+        self.scaler_ = StandardScaler()
+        blocks = [self.word_.fit_transform(self._word_text(frame))]
+        if self.char_ is not None:
+            blocks.append(self.char_.fit_transform(joined_text(frame, self.spec, s.char_max_chars)))
+        if s.use_dense:
+            blocks.append(dense_block(pd.DataFrame(self.scaler_.fit_transform(self._dense(frame)))))
+        return sp.hstack(blocks, format="csr")
+
+    def transform(self, frame: pd.DataFrame) -> sp.csr_matrix:
+        blocks = [self.word_.transform(self._word_text(frame))]
+        if self.char_ is not None:
+            blocks.append(self.char_.transform(joined_text(frame, self.spec, self.settings.char_max_chars)))
+        if self.settings.use_dense:
+            blocks.append(dense_block(pd.DataFrame(self.scaler_.transform(self._dense(frame)))))
+        return sp.hstack(blocks, format="csr")
+
+    def _word_text(self, frame: pd.DataFrame) -> pd.Series:
+        return joined_text(frame, self.spec, self.settings.max_text_chars) + " " + categorical_tokens(frame,
+                                                                                                       self.spec)
+
+    def _dense(self, frame: pd.DataFrame) -> pd.DataFrame:
+        parts = [numeric_attribute_matrix(frame, self.spec)]
+        if self.settings.use_quantities:
+            parts.append(quantity_features(frame, self.spec))
+        dense = pd.concat(parts, axis=1)
+        return dense if dense.shape[1] else pd.DataFrame({"bias": np.zeros(len(frame))})
