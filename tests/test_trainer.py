@@ -48,7 +48,7 @@ def test_training_learns_and_frozen_warm_up_keeps_the_towers(tmp_path):
     assert torch.equal(trainer.model.tower[0].weight, model_before)  # only the head moved
     _, result, prediction = fit(tmp_path / "w")
     stop = ToyDataset(32, seed=2)
-    assert result.history[-1]["stop_smape"] < result.history[0]["stop_smape"]
+    assert result.history[-1]["stop_score"] < result.history[0]["stop_score"]
     assert smape(np.expm1(stop.log_target), np.expm1(prediction)) == pytest.approx(result.best_smape, rel=1e-4)
     assert (tmp_path / "w" / "best.pt").is_file() and (tmp_path / "w" / "last.pt").is_file()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -36,8 +37,22 @@ class DeepSettings(TrainerSettings):
         "help": "share of the training rows held out for early stopping (never the scored fold)"})
 
 
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def _log_loss_of_logits(codes: np.ndarray, logits: np.ndarray) -> float:
+    """Early-stopping score of a classifier: mean cross-entropy of the stop rows."""
+    proba = _softmax(logits)
+    return float(-np.mean(np.log(np.clip(proba[np.arange(len(codes)), codes], 1e-15, 1.0))))
+
+
 class DeepFusionApproach(Approach):
-    """Fit: build towers, tokenise, train with early stopping on an inner split; predict: the best checkpoint."""
+    """Fit: build towers, tokenise, train with early stopping on an inner split; predict: the best checkpoint.
+    Classification: a class-logit head trained with cross-entropy, early-stopped on log-loss."""
+
+    tasks: ClassVar[tuple[str, ...]] = ("regression", "classification")
 
     tiny_settings: ClassVar[tuple[str, ...]] = ("size=tiny", "epochs=2", "batch_size=16", "frozen_epochs=1",
                                                 "max_tokens=24", "hidden=32")
@@ -69,20 +84,33 @@ class DeepFusionApproach(Approach):
         self.tally_ = ImageTally()
         quantities = quantity_features(train, self.spec).to_numpy(dtype=np.float32)
         self.q_mean_, self.q_std_ = quantities.mean(axis=0), quantities.std(axis=0) + 1e-6
-        model = FusionRegressor(image_tower, text_tower, quantities.shape[1], c.hidden, c.dropout, c.missing_image)
         stop = self.early_stopping_mask(len(train), c.early_stopping_share)
-        log_target = np.log1p(self.target(train))
+        stop_score = None
+        if self.is_classification:
+            self.present_, target = self.local_class_codes(train)
+            c = replace(c, loss="cross_entropy")
+            stop_score = partial(_log_loss_of_logits, target[stop])
+            stop_target = target[stop]
+        else:
+            target = np.log1p(self.target(train))
+            stop_target = np.expm1(target[stop])
+        outputs = len(self.present_) if self.is_classification else 1
+        model = FusionRegressor(image_tower, text_tower, quantities.shape[1], c.hidden, c.dropout, c.missing_image,
+                                outputs)
         fingerprint = settings_fingerprint(c, self.name, self.spec.name, self.context.fold, self.context.seed)
         self.trainer_ = Trainer(model, c, self.context.work_dir, fingerprint, self.context.seed)
-        result = self.trainer_.fit(self._dataset(train.loc[~stop], log_target[~stop], train_mode=True),
-                                   self._dataset(train.loc[stop], None), np.expm1(log_target[stop]))
+        result = self.trainer_.fit(self._dataset(train.loc[~stop], target[~stop], train_mode=True),
+                                   self._dataset(train.loc[stop], None), stop_target, stop_score=stop_score)
         self.fit_summary_ = {"epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
                              "resumed_after_epoch": result.resumed_from_epoch}
         self.missing_rows_ = self._missing_images(train)
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         self.missing_rows_ += self._missing_images(frame)
-        return self.prices_from_log1p(self.trainer_.predict_log(self._dataset(frame, None)))
+        outputs = self.trainer_.predict_log(self._dataset(frame, None))
+        if self.is_classification:
+            return self.full_proba(_softmax(outputs), self.present_)
+        return self.prices_from_log1p(outputs)
 
     def report(self) -> dict[str, Any]:
         return {**self.fit_summary_, "images_missing": self.missing_rows_,

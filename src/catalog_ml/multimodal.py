@@ -87,8 +87,10 @@ class FusionRegressor(nn.Module):
     """
 
     def __init__(self, image_tower: nn.Module | None, text_tower: nn.Module | None, n_quantities: int,
-                 hidden: int = 512, dropout: float = 0.2, missing_image: MissingImagePolicy = "learned") -> None:
+                 hidden: int = 512, dropout: float = 0.2, missing_image: MissingImagePolicy = "learned",
+                 outputs: int = 1) -> None:
         super().__init__()
+        self.outputs = outputs
         self.image_tower, self.text_tower = image_tower, text_tower
         self.backbones = nn.ModuleList([t for t in (image_tower, text_tower) if t is not None])
         self.missing_image = missing_image
@@ -96,9 +98,11 @@ class FusionRegressor(nn.Module):
         self.no_image = nn.Parameter(torch.zeros(image_dim)) if missing_image == "learned" and image_dim else None
         width = image_dim + (text_tower.dim if text_tower is not None else 0) + n_quantities + 1
         self.head = nn.Sequential(nn.LayerNorm(width), nn.Linear(width, hidden), nn.GELU(), nn.Dropout(dropout),
-                                  nn.Linear(hidden, 1))
+                                  nn.Linear(hidden, outputs))
 
     def init_output_bias(self, mean: float) -> None:
+        if self.outputs != 1:
+            return  # class logits start unbiased
         with torch.no_grad():
             self.head[-1].bias.fill_(mean)
 
@@ -113,7 +117,8 @@ class FusionRegressor(nn.Module):
             tokens = {k.removeprefix("tok_"): v for k, v in batch.items() if k.startswith("tok_")}
             parts.append(self.text_tower(**tokens).float())
         parts += [batch["quantities"].float(), 1 - has_image]
-        return self.head(torch.cat(parts, dim=1)).squeeze(1)
+        output = self.head(torch.cat(parts, dim=1))
+        return output.squeeze(1) if self.outputs == 1 else output
 
 
 class ProductDataset(Dataset):

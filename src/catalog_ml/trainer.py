@@ -90,7 +90,10 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
 
 
 def price_loss(kind: str, log_pred: torch.Tensor, log_target: torch.Tensor) -> torch.Tensor:
-    """The training loss on log1p predictions; ``smape`` compares prices (expm1), as the competition scores."""
+    """The training loss on log1p predictions; ``smape`` compares prices (expm1), as the competition scores.
+    ``cross_entropy``: ``log_pred`` are class logits and ``log_target`` class codes."""
+    if kind == "cross_entropy":
+        return nn.functional.cross_entropy(log_pred.float(), log_target.long())
     log_pred = log_pred.float()
     if kind == "l1":
         return torch.mean(torch.abs(log_pred - log_target))
@@ -123,8 +126,10 @@ class Trainer:
 
     # -- public -------------------------------------------------------------------------------------------------
     def fit(self, train_set: Dataset, stop_set: Dataset, stop_target: np.ndarray,
-            on_epoch_end: Callable[[int], None] | None = None) -> TrainResult:
-        """Train on ``train_set``; early-stop on the SMAPE of ``stop_set`` (prices ``stop_target``)."""
+            on_epoch_end: Callable[[int], None] | None = None,
+            stop_score: Callable[[np.ndarray], float] | None = None) -> TrainResult:
+        """Train on ``train_set``; early-stop on the SMAPE of ``stop_set`` (prices ``stop_target``), or on
+        ``stop_score(outputs of stop_set)`` (lower is better) when given."""
         s = self.settings
         per_rank = s.batch_size // self.world_size
         sampler = DistributedSampler(train_set, num_replicas=self.world_size, rank=self.rank, shuffle=True,
@@ -146,7 +151,7 @@ class Trainer:
             _set_rng_state(state["rng"])
             start_epoch, best, best_epoch = state["epoch"] + 1, state["best"], state["best_epoch"]
             waited, history, resumed = state["waited"], state["history"], state["epoch"]
-            log.info("resuming after epoch %d (best SMAPE %.3f at epoch %d)", resumed, best, best_epoch)
+            log.info("resuming after epoch %d (best score %.4f at epoch %d)", resumed, best, best_epoch)
             if state.get("finished"):
                 start_epoch = s.epochs
         elif hasattr(self.model, "init_output_bias"):
@@ -161,9 +166,11 @@ class Trainer:
             if hasattr(train_set, "epoch"):
                 train_set.epoch = epoch
             train_loss = self._train_epoch(network, loader, optimizer, scheduler, frozen, epoch)
-            score = smape(stop_target, np.expm1(np.clip(self.predict_log(stop_set), 0, MAX_LOG_PRICE)))
-            history.append({"epoch": epoch, "train_loss": train_loss, "stop_smape": score, "frozen": frozen})
-            log.info("epoch %d%s: train loss %.4f, early-stopping SMAPE %.3f", epoch, " (towers frozen)" * frozen,
+            outputs = self.predict_log(stop_set)
+            score = (stop_score(outputs) if stop_score is not None
+                     else smape(stop_target, np.expm1(np.clip(outputs, 0, MAX_LOG_PRICE))))
+            history.append({"epoch": epoch, "train_loss": train_loss, "stop_score": score, "frozen": frozen})
+            log.info("epoch %d%s: train loss %.4f, early-stopping score %.4f", epoch, " (towers frozen)" * frozen,
                      train_loss, score)
             if score < best - 1e-6:
                 best, best_epoch, waited = score, epoch, 0
@@ -179,7 +186,7 @@ class Trainer:
             if on_epoch_end is not None:
                 on_epoch_end(epoch)
             if finished:
-                log.info("early stop after epoch %d: best SMAPE %.3f at epoch %d", epoch, best, best_epoch)
+                log.info("early stop after epoch %d: best score %.4f at epoch %d", epoch, best, best_epoch)
                 break
         self._restore_best()
         return TrainResult(len(history), best_epoch, best, resumed, history)
@@ -211,7 +218,7 @@ class Trainer:
             batch = self._to_device(batch)
             with self._autocast():
                 prediction = network(batch)
-            loss = price_loss(s.loss, prediction, batch["target"].float())
+            loss = price_loss(s.loss, prediction, batch["target"])
             self.scaler.scale(loss / s.accumulation_steps).backward()
             total, count = total + float(loss.detach()), count + 1
             if (i + 1) % s.accumulation_steps == 0 or i + 1 == len(loader):

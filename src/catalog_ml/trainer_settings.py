@@ -10,8 +10,9 @@ from typing import Literal
 class TrainerSettings:
     """How a network is trained (every deep approach exposes these as its own settings)."""
 
-    loss: Literal["smape", "l1", "huber"] = field(default="smape", metadata={
-        "help": "smape (in price space, on expm1 of the prediction), l1 or huber on log1p price"})
+    loss: Literal["smape", "l1", "huber", "cross_entropy"] = field(default="smape", metadata={
+        "help": "smape (in price space, on expm1 of the prediction), l1 or huber on log1p price; classification "
+                "always trains with cross_entropy"})
     epochs: int = field(default=8, metadata={"help": "epochs at most"})
     batch_size: int = field(default=32, metadata={"help": "rows per optimizer step (split across processes)"})
     accumulation_steps: int = field(default=1, metadata={"help": "batches accumulated per optimizer step"})
