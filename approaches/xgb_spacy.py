@@ -1,6 +1,6 @@
 """XGBoost on log1p price with parsed quantities, spaCy brand features (in-fold target encoding, frequency),
 target-encoded categorical attributes, a truncated-SVD view of word TF-IDF and PCA-reduced MiniLM sentence
-embeddings."""
+embeddings (classification: multi:softprob, keys encoded with class shares)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,9 @@ class XgbSpacyConfig:
         "help": "PCA size of the MiniLM sentence embeddings (0 = no sentence embeddings)"})
     sentence_text_chars: int = field(default=DEFAULT_TEXT_CHARS, metadata={
         "help": "characters of text embedded per row"})
+    encoded_classes: int = field(default=20, metadata={
+        "help": "classification: brands and categories are target-encoded with the shares of this many of the "
+                "most frequent classes"})
 
 
 @register_approach
@@ -51,15 +54,19 @@ class XgbSpacy(Approach):
 
     name = "xgb_spacy"
     Config = XgbSpacyConfig
+    tasks = ("regression", "classification")
 
     def fit(self, train: pd.DataFrame, valid: pd.DataFrame | None = None) -> None:
         c = self.config
-        log_target = np.log1p(self.target(train))
+        if self.is_classification:
+            self.present_, log_target = self.local_class_codes(train)  # class codes stand in for the target
+        else:
+            log_target = np.log1p(self.target(train))
         self.brands_ = BrandExtractor(c.brand_min_count, self.context.cache_dir).fit(list(item_names(train, self.spec)))
         self.train_keys_ = {"brand": self.brands_.transform(list(item_names(train, self.spec)))}
         for column in self.spec.categorical_columns:
             self.train_keys_[column] = train[column].fillna("missing").astype(str).to_numpy()
-        self.log_target_ = log_target
+        self.encoded_targets_ = self._encoded_targets(log_target)
         self.tfidf_ = self.svd_ = None
         if c.svd_components:
             self.tfidf_ = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=c.tfidf_max_features,
@@ -74,19 +81,34 @@ class XgbSpacy(Approach):
             self.sentence_pca_ = PCA(components, random_state=self.context.seed).fit(embedded)
         features = self._features(train, training=True)
         stop = self.early_stopping_mask(len(train), c.early_stopping_share)
-        self.model_ = xgb.XGBRegressor(
-            n_estimators=c.max_rounds, learning_rate=c.learning_rate, max_depth=c.max_depth, subsample=c.subsample,
-            colsample_bytree=c.colsample_bytree, objective=c.objective, tree_method="hist", n_jobs=2,
-            random_state=self.context.seed, early_stopping_rounds=c.early_stopping_rounds)
+        shared = dict(n_estimators=c.max_rounds, learning_rate=c.learning_rate, max_depth=c.max_depth,
+                      subsample=c.subsample, colsample_bytree=c.colsample_bytree, tree_method="hist", n_jobs=2,
+                      random_state=self.context.seed, early_stopping_rounds=c.early_stopping_rounds)
+        if self.is_classification:
+            self.model_ = xgb.XGBClassifier(objective="multi:softprob", eval_metric="mlogloss", **shared)
+        else:
+            self.model_ = xgb.XGBRegressor(objective=c.objective, **shared)
         self.model_.fit(features[~stop], log_target[~stop], eval_set=[(features[stop], log_target[stop])],
                         verbose=False)
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        log_price = self.model_.predict(self._features(frame, training=False))
-        return self.prices_from_log1p(log_price)
+        features = self._features(frame, training=False)
+        if self.is_classification:
+            return self.full_proba(self.model_.predict_proba(features), self.present_)
+        return self.prices_from_log1p(self.model_.predict(features))
 
-    def explain(self, frame: pd.DataFrame) -> Explanation:
-        """Gain importance and XGBoost's own SHAP contributions (``pred_contribs``)."""
+    def _encoded_targets(self, target: np.ndarray) -> dict[str, np.ndarray]:
+        """What the keys are target-encoded with: log1p price, or (classification) the indicator of each of the
+        ``encoded_classes`` most frequent classes."""
+        if not self.is_classification:
+            return {"target_encoding": target}
+        frequent = np.argsort(-np.bincount(target), kind="stable")[:self.config.encoded_classes]
+        return {f"share:{self.classes[self.present_[k]]}": (target == k).astype(float) for k in frequent}
+
+    def explain(self, frame: pd.DataFrame) -> Explanation | None:
+        """Gain importance and XGBoost's own SHAP contributions (``pred_contribs``); regression only."""
+        if self.is_classification:
+            return None
         booster = self.model_.get_booster()
         features = self._features(frame, training=False)
         rounds = (0, self.model_.best_iteration + 1)
@@ -100,7 +122,8 @@ class XgbSpacy(Approach):
         names = [f"quantity:{c}" for c in quantity_features(head, self.spec).columns]
         names += list(numeric_attribute_matrix(head, self.spec).columns)
         for key in self.train_keys_:
-            names += [f"{key}:target_encoding", f"{key}:log_frequency", f"{key}:rare"]
+            names += [f"{key}:{target}" for target in self.encoded_targets_]
+            names += [f"{key}:log_frequency", f"{key}:rare"]
         if self.svd_ is not None:
             names += [f"tfidf_svd_{i}" for i in range(self.svd_.n_components)]
         if self.sentence_pca_ is not None:
@@ -115,10 +138,10 @@ class XgbSpacy(Approach):
         blocks = [quantity_features(frame, self.spec).to_numpy(dtype=float),
                   numeric_attribute_matrix(frame, self.spec).to_numpy(dtype=float)]
         for name, train_keys in self.train_keys_.items():
-            encoded = target_encode(train_keys, self.log_target_, keys[name], c.encoding_smoothing,
-                                    seed=self.context.seed, out_of_fold=training)
+            encoded = [target_encode(train_keys, target, keys[name], c.encoding_smoothing, seed=self.context.seed,
+                                     out_of_fold=training) for target in self.encoded_targets_.values()]
             frequency = pd.Series(keys[name]).map(pd.Series(train_keys).value_counts()).fillna(0).to_numpy()
-            blocks.append(np.column_stack([encoded, np.log1p(frequency), keys[name] == RARE]))
+            blocks.append(np.column_stack([*encoded, np.log1p(frequency), keys[name] == RARE]))
         if self.svd_ is not None:
             blocks.append(self.svd_.transform(self.tfidf_.transform(joined_text(frame, self.spec,
                                                                                 c.max_text_chars))))

@@ -6,7 +6,9 @@ Tasks (derived tables are written to the work folder, never into the repository)
   myntra_master      ../shared/data/myntra_styles rows that have a photo: masterCategory
   myntra_article     the same rows: articleType, classes with at least 50 rows
 Image inputs are frozen EfficientNet-Lite0 embeddings (packaged weights), made with ``catalog-ml embed`` unless a
-table is given with --image-table. Prints and writes a table of accuracy, macro-F1, log-loss and wall time.
+table is given with --image-table. The peer, AutoGluon-Tabular best_quality (text and attribute columns), runs in
+its own environment on the same folds with our total time on the task as its limit (``autogluon_peer.py``).
+Prints and writes a table of accuracy, macro-F1, log-loss and wall time.
     python benchmarks/bench_classification.py [--tasks flipkart_category,myntra_master] [--work-dir DIR]
         [--image-table myntra=PATH.parquet] [--runs median_baseline,tfidf_ridge,...]
 """
@@ -19,14 +21,18 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
+from autogluon_peer import aligned_predictions, run_autogluon
 from common import SHARED_DATA
 
+from catalog_ml.classes import PROBA_PREFIX, class_codes
 from catalog_ml.cli import main as cli_main
 from catalog_ml.config import build_config
 from catalog_ml.folds import load_folds, make_folds, write_folds
 from catalog_ml.loading import Dataset, load_dataset
+from catalog_ml.metrics import classification_scores
 from catalog_ml.proba_blend import evaluate_proba_blend
 from catalog_ml.registry import get_approach
 from catalog_ml.run_reader import load_run_set
@@ -41,6 +47,7 @@ RUNS = {
     "naive_bayes": ("classical_baselines", ["model=naive_bayes"], "text"),
     "random_forest": ("classical_baselines", ["model=random_forest", "trees=200"], "text"),
     "knn_tfidf": ("knn_price", ["spaces=tfidf"], "text"),
+    "xgb_text": ("xgb_spacy", ["max_rounds=500", "learning_rate=0.1"], "text"),
     "lgbm_text": ("lgbm_fusion", ["max_rounds=300", "learning_rate=0.1"], "text"),
     "mlp_text": ("mlp_fusion", ["inputs=text"], "text"),
     "mlp_image": ("mlp_fusion", ["inputs=image", "IMAGES"], "image"),
@@ -48,6 +55,9 @@ RUNS = {
     "lgbm_fused": ("lgbm_fusion", ["max_rounds=300", "learning_rate=0.1", "IMAGES"], "text + image"),
 }
 TASKS = ("flipkart_category", "myntra_master", "myntra_article")
+# multiclass GBMs grow one tree per class and round: with 70 classes they take hours on 2 cores
+SLOW_WITH_MANY_CLASSES = ("xgb_text", "lgbm_text", "lgbm_fused")
+MANY_CLASSES = 20
 
 
 def derive_task(task: str, work: Path) -> Path | None:
@@ -107,6 +117,11 @@ def run_task(task: str, spec_path: Path, runs: list[str], images: Path, work: Pa
         write_folds(make_folds(dataset, n_folds=5, seed=42, use_images=False), spec.folds_path, {"seed": 42})
     print(f"\n{task}: {len(dataset.train)} rows, {len(dataset.classes)} classes", flush=True)
     rows = []
+    if len(dataset.classes) > MANY_CLASSES:
+        skipped = [r for r in runs if r in SLOW_WITH_MANY_CLASSES]
+        if skipped:
+            print(f"  skipped with {len(dataset.classes)} classes (one tree per class and round): {skipped}")
+        runs = [r for r in runs if r not in SLOW_WITH_MANY_CLASSES]
     for name in runs:
         approach_name, settings, modality = RUNS[name]
         settings = [f"image_embeddings={images}" if s == "IMAGES" else s for s in settings]
@@ -122,8 +137,38 @@ def run_task(task: str, spec_path: Path, runs: list[str], images: Path, work: Pa
                      "macro_f1": overall["macro_f1"], "log_loss": overall["log_loss"], "seconds": seconds})
         print(f"  {name:16s} {modality:18s} acc {overall['accuracy']:.4f}  macro-F1 {overall['macro_f1']:.4f}  "
               f"log-loss {overall['log_loss']:.4f}  {seconds:6.1f} s", flush=True)
-    rows += blend_rows(task, dataset, work, runs)
-    return rows
+    return rows + blend_rows(task, dataset, work, runs)
+
+
+def peer_rows(task: str, dataset: Dataset, work: Path, time_limit: float, venv: Path) -> list[dict]:
+    """AutoGluon best_quality on the same folds with our total time on this task as its limit; fold by fold
+    against our blend of every run."""
+    folds = load_folds(dataset)
+    print(f"  autogluon best_quality, time limit {time_limit:.0f} s ...", flush=True)
+    result = run_autogluon(dataset, folds, time_limit, work / "autogluon" / task, venv)
+    if result.predictions is None:
+        print(f"  autogluon: {result.status}", flush=True)
+        return [{"task": task, "run": f"autogluon ({result.status})", "modality": "text + attributes",
+                 "accuracy": float("nan"), "macro_f1": float("nan"), "log_loss": float("nan"),
+                 "seconds": result.seconds}]
+    peer_classes = [c.removeprefix(PROBA_PREFIX) for c in result.predictions.columns if c.startswith(PROBA_PREFIX)]
+    proba = np.zeros((len(dataset.train), len(dataset.classes)))
+    columns = [f"{PROBA_PREFIX}{c}" for c in peer_classes]
+    proba[:, class_codes(np.array(peer_classes), dataset.classes)] = aligned_predictions(
+        result.predictions, dataset.train[dataset.spec.id_column].to_numpy(), columns)
+    done = ~np.isnan(proba).any(axis=1)
+    y = dataset.target.to_numpy(dtype=str)
+    ours = np.load(work / "runs" / dataset.spec.name / "blend_every_run.npy")
+    print(f"  autogluon: {result.status}, {result.seconds:.0f} s; fold by fold (macro-F1):")
+    for k in np.unique(folds.fold[done]):
+        rows = (folds.fold == k) & done
+        theirs = classification_scores(y[rows], proba[rows], dataset.classes)["macro_f1"]
+        mine = classification_scores(y[rows], ours[rows], dataset.classes)["macro_f1"]
+        print(f"    fold {k}: ours {mine:.4f}  autogluon {theirs:.4f}  ({100 * (mine / theirs - 1):+.1f}%)")
+    scores = classification_scores(y[done], proba[done], dataset.classes)
+    label = "autogluon best_quality" + ("" if done.all() else f" ({int(done.sum())} rows: {result.status})")
+    return [{"task": task, "run": label, "modality": "text + attributes",
+             **{k: scores[k] for k in ("accuracy", "macro_f1", "log_loss")}, "seconds": result.seconds}]
 
 
 def blend_rows(task: str, dataset: Dataset, work: Path, runs: list[str]) -> list[dict]:
@@ -140,6 +185,8 @@ def blend_rows(task: str, dataset: Dataset, work: Path, runs: list[str]) -> list
         evaluation = evaluate_proba_blend("auto", run_set.oof, run_set.y, run_set.fold, run_set.names,
                                           dataset.classes, "log_loss", 0, 100)
         scores = evaluation.nested_scores
+        if label == "blend: every run":
+            np.save(work / "runs" / dataset.spec.name / "blend_every_run.npy", evaluation.nested_oof)
         rows.append({"task": task, "run": label, "modality": "text" if "text" in label else "text + image",
                      **{k: scores[k] for k in ("accuracy", "macro_f1", "log_loss")},
                      "seconds": time.perf_counter() - started})
@@ -155,7 +202,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work-dir", type=Path, default=Path(tempfile.gettempdir()) / "catalog_ml_bench_cls")
     parser.add_argument("--image-table", action="append", default=[], metavar="PREFIX=PATH",
                         help="an existing image embedding table for tasks starting with PREFIX (e.g. myntra=...)")
+    parser.add_argument("--no-peer", dest="peer", action="store_false", help="skip AutoGluon")
+    parser.add_argument("--autogluon-venv", type=Path, default=None,
+                        help="AutoGluon's own environment (default: WORK_DIR/autogluon-venv; built when missing)")
     args = parser.parse_args(argv)
+    args.autogluon_venv = args.autogluon_venv or args.work_dir / "autogluon-venv"
     given = dict(item.split("=", 1) for item in args.image_table)
     rows = []
     for task in args.tasks.split(","):
@@ -165,7 +216,11 @@ def main(argv: list[str] | None = None) -> int:
         runs = args.runs.split(",")
         images = image_table(task, spec_path, given, args.work_dir) if any("IMAGES" in RUNS[r][1] for r in runs) \
             else Path()
+        started = time.perf_counter()
         rows += run_task(task, spec_path, runs, images, args.work_dir)
+        if args.peer:
+            dataset = load_dataset(load_spec(spec_path))
+            rows += peer_rows(task, dataset, args.work_dir, time.perf_counter() - started, args.autogluon_venv)
     table = pd.DataFrame(rows)
     if table.empty:
         return 0

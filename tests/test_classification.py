@@ -165,3 +165,15 @@ def test_price_only_blend_methods_are_refused_for_classes(demo_template, tmp_pat
     assert main(["run", "median_baseline", "--dataset", spec, "--runs-dir", str(runs)]) == 0
     assert main(["blend", "--dataset", spec, "--runs-dir", str(runs), "--method", "hill"]) == 2
     assert "classification blends use" in capsys.readouterr().err
+
+
+def test_labelled_test_table_with_a_class_unseen_in_training_is_reported(demo_template, tmp_path, caplog):
+    _category_table(demo_template, tmp_path, lambda train: train)
+    test = pd.read_csv(demo_template / "test.csv")
+    test["category"] = "coffee"
+    test.loc[:4, "category"] = "Garden Tools"
+    test.to_csv(tmp_path / "test.csv", index=False)
+    with caplog.at_level(logging.WARNING):
+        dataset = load_dataset(load_spec(tmp_path / "spec.yaml"))
+    assert "Garden Tools" not in dataset.classes
+    assert "5 test rows have a class absent from training (1 such" in caplog.text and "'Garden Tools'" in caplog.text

@@ -79,7 +79,8 @@ def _report_unseen_test_classes(test: pd.DataFrame | None, spec: DatasetSpec, cl
     labels = normalise_labels(test[spec.target].dropna(), str(spec.test_path))
     unseen = sorted(set(labels) - set(classes))
     if unseen:
-        log.warning("%s: %d test rows have %d classes absent from training (e.g. %s): they cannot be predicted",
+        log.warning("%s: %d test rows have a class absent from training (%d such classes, e.g. %s): no model can "
+                    "predict them",
                     spec.test_path, int(labels.isin(unseen).sum()), len(unseen),
                     ", ".join(repr(c) for c in unseen[:5]))
 

@@ -1,0 +1,109 @@
+"""The peer system: AutoGluon-Tabular in its own virtual environment (its pins conflict with ours), on our folds.
+
+``ensure_autogluon`` builds the environment once (a marker file records the pins); ``run_autogluon`` writes the
+dataset's table with our fold column, runs ``autogluon_worker.py`` there under a hard timeout (AutoGluon does not
+always keep its own time limit), and returns whatever folds finished, with the status of the run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from catalog_ml.folds import Folds
+from catalog_ml.loading import Dataset
+
+BENCHMARKS = Path(__file__).resolve().parent
+AUTOGLUON_PINS = ("autogluon.tabular[lightgbm,catboost,xgboost]==1.6.3", "torch==2.13.0", "pandas<2.4",
+                  "pyarrow<25")
+GRACE = 1.25  # the hard timeout, relative to the time limit given to AutoGluon, plus a minute
+
+
+@dataclass
+class PeerResult:
+    """What the peer produced: ``status`` is ok, "did not finish", "failed: ..." or "not installed: ..."."""
+
+    status: str
+    seconds: float
+    predictions: pd.DataFrame | None  # id, fold, pred or proba:<class> columns, for the folds that finished
+
+
+def ensure_autogluon(venv: Path) -> str | None:
+    """Create the AutoGluon environment if needed; None when ready, else the reason it is not."""
+    marker = venv / "catalog_ml_pins.txt"
+    if marker.is_file() and marker.read_text() == "\n".join(AUTOGLUON_PINS):
+        return None
+    print(f"installing AutoGluon into {venv} (once; several minutes)", file=sys.stderr, flush=True)
+    python = venv / "bin" / "python"
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True, text=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", *AUTOGLUON_PINS], check=True,
+                       capture_output=True, text=True, timeout=3600)
+    except subprocess.CalledProcessError as error:
+        tail = (error.stderr or error.stdout or "").strip().splitlines()[-3:]
+        return f"install failed: {' / '.join(tail)[:300]}"
+    except subprocess.TimeoutExpired:
+        return "install took over an hour"
+    marker.write_text("\n".join(AUTOGLUON_PINS))
+    return None
+
+
+def peer_table(dataset: Dataset, folds: Folds) -> pd.DataFrame:
+    """The columns AutoGluon sees: text, categorical and numeric attributes (no images), the label, id and fold."""
+    spec = dataset.spec
+    columns = [*spec.text_columns, *spec.categorical_columns, *spec.numeric_columns]
+    table = dataset.train[columns].copy()
+    for column in spec.text_columns:
+        table[column] = table[column].fillna("").astype(str)
+    for column in spec.categorical_columns:
+        table[column] = table[column].astype("string").astype("category")
+    table["label"] = dataset.target.to_numpy()
+    table["id"] = dataset.train[spec.id_column].astype(str).to_numpy()
+    table["fold"] = folds.fold
+    return table
+
+
+def run_autogluon(dataset: Dataset, folds: Folds, time_limit: float, out_dir: Path, venv: Path,
+                  presets: str = "best_quality") -> PeerResult:
+    """AutoGluon on every fold under a hard timeout; finished folds are kept (and skipped by a re-run)."""
+    started = time.perf_counter()
+    problem = ensure_autogluon(venv)
+    if problem is not None:
+        return PeerResult(f"not installed: {problem}", 0.0, None)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    table_path = out_dir / "table.parquet"
+    peer_table(dataset, folds).to_parquet(table_path)
+    kind = "multiclass" if dataset.spec.task == "classification" else "regression"
+    command = [str(venv / "bin" / "python"), str(BENCHMARKS / "autogluon_worker.py"), "--table", str(table_path),
+               "--label", "label", "--problem", kind, "--time-limit", str(time_limit), "--presets", presets,
+               "--out", str(out_dir / "folds")]
+    hard_timeout = time_limit * GRACE + 60
+    log = (out_dir / "autogluon.log").open("w")
+    child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                             env={**os.environ, "OMP_NUM_THREADS": "2"})
+    try:
+        code = child.wait(timeout=hard_timeout)
+        status = "ok" if code == 0 else f"failed: exit {code} (see {out_dir / 'autogluon.log'})"
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+        status = f"did not finish in {hard_timeout:.0f} s"
+    finally:
+        log.close()
+    parts = sorted((out_dir / "folds").glob("fold_*.parquet"))
+    predictions = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True) if parts else None
+    return PeerResult(status, time.perf_counter() - started, predictions)
+
+
+def aligned_predictions(predictions: pd.DataFrame, ids: np.ndarray, columns: list[str]) -> np.ndarray:
+    """Prediction columns in the order of ``ids`` (NaN for rows of folds that did not finish)."""
+    indexed = predictions.set_index(predictions["id"].astype(str))
+    return indexed.reindex(np.asarray(ids, dtype=str))[columns].to_numpy(dtype=float)

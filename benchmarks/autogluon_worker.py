@@ -1,0 +1,73 @@
+"""Runs inside the AutoGluon virtual environment (never imports catalog_ml): fits AutoGluon-Tabular on every fold
+of a shared fold file and writes its out-of-fold predictions.
+
+    python autogluon_worker.py --table T.parquet --label y --problem regression|multiclass --time-limit S --out DIR
+
+The table holds the feature columns, the label, ``id`` and ``fold``. Regression fits log1p(label) with MAE and writes
+expm1 predictions; classification writes one probability column per class (``proba:<class>``). Each fold gets an
+equal share of the time limit; ``fold_<k>.parquet`` is written when the fold finishes, so a re-run skips it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--table", type=Path, required=True)
+    parser.add_argument("--label", required=True)
+    parser.add_argument("--problem", choices=["regression", "multiclass"], required=True)
+    parser.add_argument("--time-limit", type=float, required=True, help="seconds for all folds together")
+    parser.add_argument("--presets", default="best_quality")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    from autogluon.tabular import TabularPredictor
+
+    table = pd.read_parquet(args.table)
+    folds = sorted(table["fold"].unique())
+    args.out.mkdir(parents=True, exist_ok=True)
+    for k in folds:
+        done = args.out / f"fold_{k}.parquet"
+        if done.is_file():
+            continue
+        train = table[table["fold"] != k].drop(columns=["id", "fold"])
+        valid = table[table["fold"] == k]
+        started = time.perf_counter()
+        work = args.out / f"models_{k}"
+        shutil.rmtree(work, ignore_errors=True)
+        if args.problem == "regression":
+            train = train.assign(**{args.label: np.log1p(train[args.label])})
+            predictor = TabularPredictor(args.label, problem_type="regression", eval_metric="mean_absolute_error",
+                                         path=str(work), verbosity=1)
+        else:
+            predictor = TabularPredictor(args.label, problem_type="multiclass", eval_metric="log_loss",
+                                         path=str(work), verbosity=1)
+        predictor.fit(train, presets=args.presets, time_limit=args.time_limit / len(folds))
+        features = valid.drop(columns=["id", "fold", args.label])
+        result = pd.DataFrame({"id": valid["id"].to_numpy(), "fold": k})
+        if args.problem == "regression":
+            result["pred"] = np.expm1(predictor.predict(features).to_numpy())
+        else:
+            proba = predictor.predict_proba(features)
+            for column in proba.columns:
+                result[f"proba:{column}"] = proba[column].to_numpy()
+        result.to_parquet(done.with_suffix(".tmp"))
+        done.with_suffix(".tmp").replace(done)
+        info = {"fold": int(k), "seconds": time.perf_counter() - started,
+                "best_model": predictor.model_best}
+        (args.out / f"fold_{k}.json").write_text(json.dumps(info))
+        shutil.rmtree(work, ignore_errors=True)  # models take GBs with best_quality
+        print(json.dumps(info), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
