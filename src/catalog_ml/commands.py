@@ -61,10 +61,12 @@ def folds_command(args: argparse.Namespace) -> int:
 
 
 def fold_summary(table: pd.DataFrame, target: np.ndarray) -> str:
-    """Rows, groups and the target's median per fold, as a markdown table."""
+    """Rows, groups and the target's median (classes: the number of classes present) per fold, as markdown."""
     frame = pd.DataFrame({"fold": table["fold"], "group": table["group"], "target": target})
+    numeric = pd.api.types.is_numeric_dtype(frame["target"])
+    target_column = ("median_target", ("target", "median")) if numeric else ("classes", ("target", "nunique"))
     summary = frame.groupby("fold").agg(rows=("target", "size"), groups=("group", "nunique"),
-                                        median_target=("target", "median")).reset_index()
+                                        **dict([target_column])).reset_index()
     return markdown_table(summary, float_format="{:.3f}")
 
 

@@ -21,11 +21,19 @@ from catalog_ml.metrics import CLASSIFICATION_METRICS, LOWER_IS_BETTER, classifi
 log = logging.getLogger(__name__)
 
 PROBA_METHODS = ("mean", "optuna", "stack")
+AUTO_INNER_TRIALS = 100  # Optuna trials when ``auto`` compares methods inside a fold
 EPSILON = 1e-6
 
 
 def _score(objective: str, y: np.ndarray, proba: np.ndarray, classes: tuple[str, ...]) -> float:
-    """The objective as a loss (lower is better), so every search minimises."""
+    """The objective as a loss (lower is better), so every search minimises. Log-loss and accuracy are computed
+    directly (scikit-learn's input checks cost more than the search itself)."""
+    if objective in ("log_loss", "accuracy"):
+        codes = class_codes(y, classes)
+        if objective == "accuracy":
+            return -float(np.mean(np.argmax(proba, axis=1) == codes))
+        picked = proba[np.arange(len(codes)), codes] / proba.sum(axis=1)
+        return float(-np.mean(np.log(np.clip(picked, 1e-15, 1.0))))
     value = CLASSIFICATION_METRICS[objective](y, proba, np.asarray(classes))
     return value if LOWER_IS_BETTER[objective] else -value
 
@@ -135,7 +143,8 @@ def _fit(method: str, proba: np.ndarray, y: np.ndarray, fold: np.ndarray, option
                                                                                                    str]:
     if method != "auto":
         return make_proba_blender(method, **options).fit(proba, y), method
-    inner = {m: _score(options["objective"], y, _nested(m, proba, y, fold, options)[0], options["classes"])
+    inner_options = {**options, "n_trials": min(options["n_trials"], AUTO_INNER_TRIALS)}
+    inner = {m: _score(options["objective"], y, _nested(m, proba, y, fold, inner_options)[0], options["classes"])
              for m in PROBA_METHODS}
     chosen = min(inner, key=lambda m: (inner[m], PROBA_METHODS.index(m)))
     return make_proba_blender(chosen, **options).fit(proba, y), chosen
