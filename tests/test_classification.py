@@ -157,6 +157,12 @@ def test_probability_blend_is_nested_and_writes_a_label_submission(demo_template
     table = pd.read_csv(tmp_path / "optuna" / "fold_scores.csv")
     assert table["blend"].iloc[-1] <= table["median_baseline"].iloc[-1]  # log-loss: below the prior's
     assert (tmp_path / "stack" / "confusion.png").is_file()
+    batch_file = tmp_path / "batch.csv"
+    assert main(["rank-labels", "--dataset", spec, "--runs-dir", str(runs), "--batch", "15", "--uncertainty",
+                 "margin", "--out", str(batch_file)]) == 0
+    batch = pd.read_csv(batch_file)
+    assert len(batch) == 15 and batch["id"].is_unique and set(batch["predicted_class"]) <= set(truth)
+    assert batch["margin"].iloc[0] >= batch["margin"].median()  # the first pick is among the least certain
 
 
 def test_price_only_blend_methods_are_refused_for_classes(demo_template, tmp_path, capsys):

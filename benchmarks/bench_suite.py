@@ -1,0 +1,238 @@
+"""The real-data benchmark suite, side by side with AutoGluon-Tabular on the same folds, in one resumable run.
+
+Per dataset (specs in benchmarks/specs; a dataset whose folder is absent is skipped with a message):
+  1. frozen EfficientNet-Lite0 image embeddings, where the dataset has photos
+  2. median_baseline and every CPU approach (each in its own process: wall time and peak memory are its own);
+     where photos exist, mlp_fusion fused with the image embeddings (the deep path that is feasible on 2 CPU cores)
+  3. the honest blend (``--method auto``, nested score)
+  4. AutoGluon best_quality (log1p target, MAE; text and attribute columns), in its own environment, with our
+     total time on the dataset as its time limit, under a hard timeout ("did not finish" is recorded)
+Every finished step is recorded in WORK_DIR/suite_state.json and skipped by a re-run, so an interrupted suite goes
+on where it stopped. ``--synthetic 75000,750000`` also times the core approaches on generated catalogues of those
+sizes. Results: WORK_DIR/suite.csv, and with ``--assets``, assets/benchmark_suite.md and .png.
+    python benchmarks/bench_suite.py [--datasets books,mercari5k] [--synthetic 75000] [--no-peer] [--assets]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from autogluon_peer import aligned_predictions, run_autogluon
+from common import SPECS, real_dataset
+
+from catalog_ml.demo_data import write_demo_dataset
+from catalog_ml.folds import load_folds, make_folds, write_folds
+from catalog_ml.loading import Dataset, load_dataset
+from catalog_ml.metrics import smape
+from catalog_ml.spec import load_spec
+
+DATASETS = ("amazon_items1000", "flipkart1050", "mercari5k", "books", "bigbasket", "myntra_styles")
+APPROACHES = ("median_baseline", "tfidf_ridge", "xgb_spacy", "lgbm_fusion", "knn_price", "mlp_fusion")
+SCALE_APPROACHES = ("median_baseline", "tfidf_ridge", "lgbm_fusion")
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+class Suite:
+    """Runs steps as child processes and remembers finished ones in a state file."""
+
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self.state_path = work / "suite_state.json"
+        self.state = json.loads(self.state_path.read_text()) if self.state_path.is_file() else {}
+
+    def step(self, key: str, command: list[str]) -> dict:
+        """Run ``command`` once (a recorded step is returned as recorded): seconds, peak MB, exit status."""
+        if key in self.state:
+            return self.state[key]
+        env = {**os.environ, "CATALOG_ML_NO_PROGRESS": "1", "HF_HUB_OFFLINE": "1"}
+        started = time.perf_counter()
+        child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        output = child.stdout.read()
+        _, status, usage = os.wait4(child.pid, 0)
+        record = {"seconds": time.perf_counter() - started, "peak_mb": usage.ru_maxrss / 1024,
+                  "ok": os.waitstatus_to_exitcode(status) == 0}
+        if not record["ok"]:
+            print(f"  {key} failed:\n{output[-1500:]}", file=sys.stderr, flush=True)
+            return record  # not recorded: a re-run tries again
+        self.remember(key, record)
+        return record
+
+    def remember(self, key: str, record: dict) -> None:
+        self.state[key] = record
+        self.state_path.write_text(json.dumps(self.state, indent=1))
+
+
+def catalog(*arguments: str) -> list[str]:
+    return [sys.executable, "-m", "catalog_ml.cli", *arguments]
+
+
+def run_dataset(suite: Suite, name: str, dataset: Dataset, spec_path: Path, folds_file: Path,
+                approaches: tuple[str, ...], peer: bool, venv: Path) -> list[dict]:
+    work, rows = suite.work, []
+    common = ["--dataset", str(spec_path), "--folds-file", str(folds_file), "--runs-dir", str(work / "runs"),
+              "--cache-dir", str(work / "cache")]
+    runs: list[tuple[str, str, list[str]]] = [(a, a, []) for a in approaches]
+    images = dataset.spec.image_path is not None and dataset.spec.image_path.is_dir()
+    if images:
+        table = work / name / "lite0.parquet"
+        record = suite.step(f"{name}/embed", catalog("embed", "--dataset", str(spec_path), "--backbone",
+                                                     "tf_efficientnet_lite0", "--weights", "packaged", "--cache-dir",
+                                                     str(work / "image_cache"), "--out", str(table)))
+        rows.append({"dataset": name, "step": "image embeddings (Lite0)", **record})
+        runs.append(("mlp_fusion-images", "mlp_fusion", ["--tag", "images", "--set", f"image_embeddings={table}"]))
+    for run_name, approach, extra in runs:
+        record = suite.step(f"{name}/{run_name}", catalog("run", approach, *common, *extra))
+        score = _run_score(work / "runs" / name / run_name)
+        rows.append({"dataset": name, "step": run_name, "smape": score, **record})
+        print(f"  {run_name:20s} SMAPE {score:8.3f}  {record['seconds']:7.1f} s  {record['peak_mb']:6.0f} MB",
+              flush=True)
+    run_names = ",".join(r for r, *_ in runs if (work / "runs" / name / r / "oof.parquet").is_file())
+    blend_dir = work / "runs" / name / "_blend" / "auto"
+    record = suite.step(f"{name}/blend", catalog("blend", *common[:6], "--runs", run_names, "--method", "auto",
+                                                 "--trials", "100", "--out-dir", str(blend_dir), "--submission",
+                                                 str(work / name / "blend_submission.csv")))
+    fold_scores = pd.read_csv(blend_dir / "fold_scores.csv") if (blend_dir / "fold_scores.csv").is_file() else None
+    blend_score = float(fold_scores["blend"].iloc[-1]) if fold_scores is not None else float("nan")
+    rows.append({"dataset": name, "step": "honest blend", "smape": blend_score, **record})
+    print(f"  {'honest blend':20s} SMAPE {blend_score:8.3f}  {record['seconds']:7.1f} s", flush=True)
+    our_seconds = sum(r["seconds"] for r in rows)
+    rows.append({"dataset": name, "step": "ours: total", "smape": blend_score, "seconds": our_seconds,
+                 "peak_mb": max(r["peak_mb"] for r in rows), "ok": True})
+    if peer:
+        rows.append(_peer(suite, name, dataset, our_seconds, venv, fold_scores))
+    return rows
+
+
+def _run_score(run_dir: Path) -> float:
+    summary = run_dir / "run.json"
+    return json.loads(summary.read_text()).get("score") or float("nan") if summary.is_file() else float("nan")
+
+
+def _peer(suite: Suite, name: str, dataset: Dataset, our_seconds: float, venv: Path,
+          fold_scores: pd.DataFrame | None) -> dict:
+    key = f"{name}/autogluon"
+    if key not in suite.state:
+        print(f"  autogluon best_quality, time limit {our_seconds:.0f} s ...", flush=True)
+        result = run_autogluon(dataset, load_folds(dataset), our_seconds, suite.work / "autogluon" / name, venv)
+        record = {"status": result.status, "seconds": result.seconds, "folds": {}}
+        if result.predictions is not None:
+            folds = load_folds(dataset)
+            pred = aligned_predictions(result.predictions, dataset.train[dataset.spec.id_column].to_numpy(),
+                                       ["pred"])[:, 0]
+            y = dataset.target.to_numpy(dtype=float)
+            for k in np.unique(folds.fold):
+                rows = (folds.fold == k) & np.isfinite(pred)
+                if rows.sum() == (folds.fold == k).sum():
+                    record["folds"][str(k)] = smape(y[rows], pred[rows])
+            done = np.isfinite(pred)
+            record["smape"] = smape(y[done], pred[done]) if done.all() else float("nan")
+        suite.remember(key, record)
+    record = suite.state[key]
+    if fold_scores is not None:
+        for k, theirs in record["folds"].items():
+            ours = float(fold_scores.loc[fold_scores["fold"].astype(str) == k, "blend"].iloc[0])
+            print(f"    fold {k}: ours {ours:.3f}  autogluon {theirs:.3f}  ({100 * (ours / theirs - 1):+.1f}%)")
+    print(f"  autogluon: {record['status']}, SMAPE {record.get('smape', float('nan')):.3f}, "
+          f"{record['seconds']:.0f} s", flush=True)
+    return {"dataset": name, "step": f"autogluon best_quality ({record['status']})",
+            "smape": record.get("smape", float("nan")), "seconds": record["seconds"], "peak_mb": float("nan"),
+            "ok": record["status"] == "ok", "autogluon_folds": json.dumps(record["folds"])}
+
+
+def synthetic(suite: Suite, rows: int) -> list[dict]:
+    """Time and memory of the core approaches on a generated catalogue of ``rows`` training rows (no images)."""
+    name = f"synthetic_{rows}"
+    folder = suite.work / name
+    spec_path = folder / "dataset.yaml"
+    if not spec_path.is_file():
+        write_demo_dataset(folder, train_rows=rows, test_rows=max(rows // 10, 100), seed=7, images=False,
+                           progress=False)
+    dataset = load_dataset(load_spec(spec_path))
+    if not dataset.spec.folds_path.is_file():
+        write_folds(make_folds(dataset, n_folds=5, seed=42, use_images=False), dataset.spec.folds_path, {})
+    print(f"\n{name}: {len(dataset.train)} rows", flush=True)
+    return run_dataset(suite, name, dataset, spec_path, dataset.spec.folds_path, SCALE_APPROACHES, False, Path())
+
+
+def write_assets(table: pd.DataFrame, command: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    header = (f"Measured {date.today().isoformat()} on {platform.node() or 'the dev machine'} "
+              f"({os.cpu_count()} CPU cores, no GPU) with:\n\n    {command}\n\n")
+    shown = table.assign(smape=table["smape"].round(3), seconds=table["seconds"].round(0),
+                         peak_mb=table["peak_mb"].round(0)).drop(columns=["ok", "autogluon_folds"], errors="ignore")
+    from catalog_ml.outputs import markdown_table
+
+    (ASSETS / "benchmark_suite.md").write_text(header + markdown_table(shown, "{:.3f}") + "\n")
+    real = table[~table["dataset"].str.startswith("synthetic")]
+    figure, axes = plt.subplots(1, 2, figsize=(13, 4.5))
+    pivot = real[real["step"].isin(["tfidf_ridge", "honest blend"]) | real["step"].str.startswith("autogluon")]
+    pivot = pivot.assign(step=pivot["step"].str.replace(r" \(.*\)", "", regex=True)).pivot(
+        index="dataset", columns="step", values="smape")
+    pivot.plot.bar(ax=axes[0], rot=20)
+    axes[0].set_ylabel("5-fold SMAPE (lower is better)")
+    axes[0].set_title("ours (honest blend) vs AutoGluon best_quality vs TF-IDF+Ridge")
+    scale = table[table["dataset"].str.startswith("synthetic") & table["step"].isin(SCALE_APPROACHES)]
+    for approach, part in scale.groupby("step"):
+        sizes = part["dataset"].str.removeprefix("synthetic_").astype(int)
+        axes[1].loglog(sizes, part["seconds"], marker="o", label=f"{approach} seconds")
+        axes[1].loglog(sizes, part["peak_mb"], marker="s", linestyle="--", label=f"{approach} peak MB")
+    axes[1].set_xlabel("training rows (generated catalogue)")
+    axes[1].set_title("time and memory against size")
+    axes[1].legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(ASSETS / "benchmark_suite.png", dpi=110)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datasets", default=",".join(DATASETS), help="spec names in benchmarks/specs ('' = none)")
+    parser.add_argument("--approaches", default=",".join(APPROACHES))
+    parser.add_argument("--synthetic", default="", help="generated sizes to time, e.g. 75000,750000")
+    parser.add_argument("--work-dir", type=Path, default=Path(tempfile.gettempdir()) / "catalog_ml_suite")
+    parser.add_argument("--no-peer", dest="peer", action="store_false", help="skip AutoGluon")
+    parser.add_argument("--autogluon-venv", type=Path, default=None,
+                        help="AutoGluon's own environment (default: WORK_DIR/autogluon-venv; built when missing)")
+    parser.add_argument("--assets", action="store_true", help="write assets/benchmark_suite.md and .png")
+    args = parser.parse_args(argv)
+    args.work_dir.mkdir(parents=True, exist_ok=True)
+    suite = Suite(args.work_dir)
+    venv = args.autogluon_venv or args.work_dir / "autogluon-venv"
+    rows: list[dict] = []
+    for name in filter(None, args.datasets.split(",")):
+        dataset = real_dataset(name, args.work_dir)
+        if dataset is None:
+            continue
+        print(f"\n{name}: {len(dataset.train)} rows", flush=True)
+        rows += run_dataset(suite, name, dataset, SPECS / f"{name}.yaml", dataset.spec.folds_path,
+                            tuple(args.approaches.split(",")), args.peer, venv)
+    for size in filter(None, args.synthetic.split(",")):
+        rows += synthetic(suite, int(size))
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return 0
+    table.to_csv(args.work_dir / "suite.csv", index=False)
+    totals = table[table["step"] == "ours: total"].set_index("dataset")["seconds"]
+    print(f"\nour total seconds per dataset: {totals.round(0).to_dict()}; suite total "
+          f"{table[~table['step'].isin(['ours: total'])]['seconds'].sum():.0f} s")
+    if args.assets:
+        write_assets(table, "python benchmarks/bench_suite.py " + " ".join(argv if argv is not None else sys.argv[1:]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
