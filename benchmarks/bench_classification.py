@@ -86,9 +86,9 @@ def derive_task(task: str, work: Path) -> Path | None:
         if task == "myntra_article":
             counts = frame[label].value_counts()
             frame = frame[frame[label].isin(counts.index[counts >= 50])]
-        frame = frame.rename(columns={label: "category"}).drop(
-            columns=[c for c in ("masterCategory", "subCategory", "articleType", "displayCategories",
-                                 "articleAttributes") if c in frame.columns])
+        frame = frame.rename(columns={label: "category"})
+        frame = frame.drop(columns=[c for c in ("masterCategory", "subCategory", "articleType", "displayCategories",
+                                                "articleAttributes") if c in frame.columns])
         spec = {"id_column": "id", "text_columns": ["productDisplayName", "description"],
                 "categorical_columns": ["brandName", "gender", "baseColour", "season", "usage"],
                 "numeric_columns": ["year", "price"], "allow_empty_text": True, "image_naming": "template",
