@@ -5,7 +5,9 @@ of a shared fold file and writes its out-of-fold predictions.
 
 The table holds the feature columns, the label, ``id`` and ``fold``. Regression fits log1p(label) with MAE and writes
 expm1 predictions; classification writes one probability column per class (``proba:<class>``). Each fold gets an
-equal share of the time limit; ``fold_<k>.parquet`` is written when the fold finishes, so a re-run skips it.
+equal share of the time limit; ``fold_<k>.parquet`` is written when the fold finishes, so a re-run skips it. When
+best_quality's dynamic stacking leaves no time for the final fit (short limits), the fold is refitted without it in
+the time that is left.
 """
 
 from __future__ import annotations
@@ -50,7 +52,18 @@ def main() -> int:
         else:
             predictor = TabularPredictor(args.label, problem_type="multiclass", eval_metric="log_loss",
                                          path=str(work), verbosity=1)
-        predictor.fit(train, presets=args.presets, time_limit=args.time_limit / len(folds))
+        limit = args.time_limit / len(folds)
+        try:
+            predictor.fit(train, presets=args.presets, time_limit=limit)
+        except AssertionError as error:  # best_quality's dynamic stacking can leave no time for the final fit
+            if "Not enough time" not in str(error):
+                raise
+            print(f"fold {k}: {error}; refitting without dynamic stacking", flush=True)
+            shutil.rmtree(work, ignore_errors=True)
+            predictor = TabularPredictor(predictor.label, problem_type=predictor.problem_type,
+                                         eval_metric=predictor.eval_metric, path=str(work), verbosity=1)
+            remaining = max(limit - (time.perf_counter() - started), 0.25 * limit)
+            predictor.fit(train, presets=args.presets, time_limit=remaining, dynamic_stacking=False)
         features = valid.drop(columns=["id", "fold", args.label])
         result = pd.DataFrame({"id": valid["id"].to_numpy(), "fold": k})
         if args.problem == "regression":
