@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 from autogluon_peer import aligned_predictions, run_autogluon
 from common import SPECS, real_dataset
 
@@ -158,6 +159,9 @@ def synthetic(suite: Suite, rows: int) -> list[dict]:
     if not spec_path.is_file():
         write_demo_dataset(folder, train_rows=rows, test_rows=max(rows // 10, 100), seed=7, images=False,
                            progress=False)
+    spec = yaml.safe_load(spec_path.read_text())
+    if spec["name"] != name:  # runs live under runs/<spec name>: one name per size
+        spec_path.write_text(yaml.safe_dump({**spec, "name": name}, sort_keys=False))
     dataset = load_dataset(load_spec(spec_path))
     if not dataset.spec.folds_path.is_file():
         write_folds(make_folds(dataset, n_folds=5, seed=42, use_images=False), dataset.spec.folds_path, {})
