@@ -17,6 +17,7 @@ recorded by each run; the AutoGluon row: its wall time).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -180,6 +181,10 @@ def blend_rows(task: str, dataset: Dataset, work: Path, runs: list[str]) -> list
     for label, members in groups.items():
         if len(members) < 2:
             continue
+        cached = work / "runs" / dataset.spec.name / f"{label.replace(': ', '_').replace(' ', '_')}.json"
+        if cached.is_file():  # blends of many classes take minutes: a re-run reads the recorded row
+            rows.append(json.loads(cached.read_text()))
+            continue
         run_set = load_run_set(dataset, folds, [work / "runs" / dataset.spec.name / f"{RUNS[r][0]}-{r}"
                                                 for r in members])
         started = time.perf_counter()
@@ -191,6 +196,7 @@ def blend_rows(task: str, dataset: Dataset, work: Path, runs: list[str]) -> list
         rows.append({"task": task, "run": label, "modality": "text" if "text" in label else "text + image",
                      **{k: scores[k] for k in ("accuracy", "macro_f1", "log_loss")},
                      "seconds": time.perf_counter() - started})
+        cached.write_text(json.dumps(rows[-1]))
         print(f"  {label:16s} nested ({evaluation.final_method}): acc {scores['accuracy']:.4f}  macro-F1 "
               f"{scores['macro_f1']:.4f}  log-loss {scores['log_loss']:.4f}", flush=True)
     return rows
