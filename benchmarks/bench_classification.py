@@ -156,9 +156,11 @@ def peer_rows(task: str, dataset: Dataset, work: Path, time_limit: float, venv: 
     peer_classes = [c.removeprefix(PROBA_PREFIX) for c in result.predictions.columns if c.startswith(PROBA_PREFIX)]
     proba = np.zeros((len(dataset.train), len(dataset.classes)))
     columns = [f"{PROBA_PREFIX}{c}" for c in peer_classes]
-    proba[:, class_codes(np.array(peer_classes), dataset.classes)] = aligned_predictions(
-        result.predictions, dataset.train[dataset.spec.id_column].to_numpy(), columns)
-    done = ~np.isnan(proba).any(axis=1)
+    ids = dataset.train[dataset.spec.id_column].astype(str).to_numpy()
+    done = np.isin(ids, result.predictions["id"].astype(str).to_numpy())
+    # a fold whose training rows lack a class has no column for it: probability 0, as in our own outputs
+    proba[:, class_codes(np.array(peer_classes), dataset.classes)] = np.nan_to_num(
+        aligned_predictions(result.predictions, ids, columns), nan=0.0)
     y = dataset.target.to_numpy(dtype=str)
     ours = np.load(work / "runs" / dataset.spec.name / "blend_every_run.npy")
     print(f"  autogluon: {result.status}, {result.seconds:.0f} s; fold by fold (macro-F1):")

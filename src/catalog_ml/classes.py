@@ -45,7 +45,7 @@ def class_list(labels: pd.Series, source: str) -> tuple[str, ...]:
         raise CatalogError(f"{source}: classification needs at least 2 classes, found {len(counts)}")
     singles = counts.index[counts == 1]
     if len(singles):
-        log.warning("%s: %d classes have a single row (e.g. %s): such a row is scored in its fold but never "
+        log.warning("%s: classes with a single row: %d (e.g. %s); such a row is scored in its fold but never "
                     "learned there", source, len(singles), ", ".join(repr(c) for c in singles[:5]))
     if len(counts) > MANY_CLASSES:
         rows = len(labels)
