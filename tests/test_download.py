@@ -139,7 +139,9 @@ def test_ctrl_c_leaves_no_partial_files_and_resumes(tmp_path):
             "image_column: image_link\nimage_dir: images\ntest_file: null\n")
         command = [sys.executable, "-m", "catalog_ml.cli_download", "--dataset", str(tmp_path / "spec.yaml"),
                    "--workers", "2", "--timeout", "5"]
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # a shell's background job (how CI may start us) ignores SIGINT and children inherit that: restore it
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         deadline = time.monotonic() + 120
         while sum(slow.requests.values()) < 2 and time.monotonic() < deadline:  # downloading, not still importing
             time.sleep(0.1)
