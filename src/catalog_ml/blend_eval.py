@@ -8,6 +8,7 @@ labelled optimistic.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -58,12 +59,22 @@ def fit_method(method: str, predictions: np.ndarray, y: np.ndarray, fold: np.nda
 
 def _nested(method: str, predictions: np.ndarray, y: np.ndarray, fold: np.ndarray,
             options: dict) -> tuple[np.ndarray, list[str]]:
-    blended = np.empty(len(y))
-    chosen = []
+    return held_out_predictions(
+        lambda rows: fit_method(method, predictions[rows], y[rows], fold[rows], options), predictions, fold)
+
+
+def held_out_predictions(fit: Callable[[np.ndarray], tuple], predictions: np.ndarray, fold: np.ndarray
+                         ) -> tuple[np.ndarray, list[str]]:
+    """Each fold's rows blended by ``fit(rows fitted on)`` -> (blender, method name) fitted on the other folds
+    only; returns the blended rows and the method chosen per fold."""
+    blended, chosen = None, []
     for k in np.unique(fold):
         held_out = fold == k
-        blender, name = fit_method(method, predictions[~held_out], y[~held_out], fold[~held_out], options)
-        blended[held_out] = blender.predict(predictions[held_out])
+        blender, name = fit(~held_out)
+        part = blender.predict(predictions[held_out])
+        if blended is None:
+            blended = np.empty((len(fold), *part.shape[1:]))
+        blended[held_out] = part
         chosen.append(name)
     return blended, chosen
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Callable
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingRegressor
@@ -149,26 +150,33 @@ class OptunaBlender(Blender):
         self.study_name = study_name
 
     def _fit_weights(self, predictions: np.ndarray, y: np.ndarray) -> np.ndarray:
-        import optuna
+        weights, self.best_value_ = optuna_simplex_weights(
+            lambda w: smape(y, predictions @ w), predictions.shape[1], self.n_trials, self.random_state,
+            self.storage, self.study_name)
+        return weights
 
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-        m = predictions.shape[1]
 
-        def weights_of(params: dict) -> np.ndarray:
-            raw = np.array([params[f"w{i}"] for i in range(m)])
-            return raw / raw.sum() if raw.sum() > 0 else np.full(m, 1.0 / m)
+def optuna_simplex_weights(loss: Callable[[np.ndarray], float], n_models: int, n_trials: int, random_state: int,
+                           storage: str | None = None, study_name: str | None = None) -> tuple[np.ndarray, float]:
+    """Seeded Optuna TPE search for the weights (non-negative, summing to 1) minimising ``loss(weights)``; the
+    equal-weight mean is always the first trial. Returns the best weights and their loss."""
+    import optuna
 
-        def objective(trial: optuna.Trial) -> float:
-            raw = {f"w{i}": trial.suggest_float(f"w{i}", 0.0, 1.0) for i in range(m)}
-            return smape(y, predictions @ weights_of(raw))
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
 
-        study = optuna.create_study(direction="minimize", storage=self.storage, study_name=self.study_name,
-                                    load_if_exists=self.storage is not None,
-                                    sampler=optuna.samplers.TPESampler(seed=self.random_state))
-        study.enqueue_trial({f"w{i}": 1.0 for i in range(m)})
-        study.optimize(objective, n_trials=self.n_trials, show_progress_bar=False)
-        self.best_value_ = study.best_value
-        return weights_of(study.best_params)
+    def weights_of(params: dict) -> np.ndarray:
+        raw = np.array([params[f"w{i}"] for i in range(n_models)])
+        return raw / raw.sum() if raw.sum() > 0 else np.full(n_models, 1.0 / n_models)
+
+    def objective(trial: optuna.Trial) -> float:
+        return loss(weights_of({f"w{i}": trial.suggest_float(f"w{i}", 0.0, 1.0) for i in range(n_models)}))
+
+    study = optuna.create_study(direction="minimize", storage=storage, study_name=study_name,
+                                load_if_exists=storage is not None,
+                                sampler=optuna.samplers.TPESampler(seed=random_state))
+    study.enqueue_trial({f"w{i}": 1.0 for i in range(n_models)})
+    study.optimize(objective, n_trials=n_trials, show_progress_bar=False)
+    return weights_of(study.best_params), study.best_value
 
 
 class HillClimbBlender(Blender):

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
+from catalog_ml.blend_eval import held_out_predictions
+from catalog_ml.blenders import optuna_simplex_weights
 from catalog_ml.classes import class_codes
 from catalog_ml.errors import CatalogError
 from catalog_ml.metrics import CLASSIFICATION_METRICS, LOWER_IS_BETTER, classification_scores
@@ -70,24 +72,9 @@ class OptunaProbaBlender(ProbaBlender):
         self.n_trials = n_trials
 
     def _fit_weights(self, proba: np.ndarray, y: np.ndarray) -> np.ndarray:
-        import optuna
-
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-        runs = proba.shape[1]
-
-        def weights_of(params: dict) -> np.ndarray:
-            raw = np.array([params[f"w{r}"] for r in range(runs)])
-            return raw / raw.sum() if raw.sum() > 0 else np.full(runs, 1.0 / runs)
-
-        def objective(trial: optuna.Trial) -> float:
-            weights = weights_of({f"w{r}": trial.suggest_float(f"w{r}", 0.0, 1.0) for r in range(runs)})
-            return _score(self.objective, y, np.einsum("nrc,r->nc", proba, weights), self.classes)
-
-        study = optuna.create_study(direction="minimize",
-                                    sampler=optuna.samplers.TPESampler(seed=self.random_state))
-        study.enqueue_trial({f"w{r}": 1.0 for r in range(runs)})  # the equal-weight mean is always a candidate
-        study.optimize(objective, n_trials=self.n_trials)
-        return weights_of(study.best_params)
+        return optuna_simplex_weights(
+            lambda w: _score(self.objective, y, np.einsum("nrc,r->nc", proba, w), self.classes), proba.shape[1],
+            self.n_trials, self.random_state)[0]
 
 
 class StackProbaBlender(ProbaBlender):
@@ -152,14 +139,7 @@ def _fit(method: str, proba: np.ndarray, y: np.ndarray, fold: np.ndarray, option
 
 def _nested(method: str, proba: np.ndarray, y: np.ndarray, fold: np.ndarray, options: dict
             ) -> tuple[np.ndarray, list[str]]:
-    blended = np.empty((len(y), proba.shape[2]))
-    chosen = []
-    for k in np.unique(fold):
-        held_out = fold == k
-        blender, name = _fit(method, proba[~held_out], y[~held_out], fold[~held_out], options)
-        blended[held_out] = blender.predict(proba[held_out])
-        chosen.append(name)
-    return blended, chosen
+    return held_out_predictions(lambda rows: _fit(method, proba[rows], y[rows], fold[rows], options), proba, fold)
 
 
 def evaluate_proba_blend(method: str, proba: np.ndarray, y: np.ndarray, fold: np.ndarray, names: tuple[str, ...],
