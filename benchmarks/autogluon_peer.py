@@ -24,7 +24,8 @@ from catalog_ml.loading import Dataset
 BENCHMARKS = Path(__file__).resolve().parent
 AUTOGLUON_PINS = ("autogluon.tabular[lightgbm,catboost,xgboost]==1.6.3", "torch==2.13.0", "pandas<2.4",
                   "pyarrow<25")
-GRACE = 1.25  # the hard timeout, relative to the time limit given to AutoGluon, plus a minute
+GRACE = 1.25  # the hard timeout, relative to the time limit given to AutoGluon, plus GRACE_SECONDS
+GRACE_SECONDS = 60.0
 
 
 @dataclass
@@ -72,7 +73,7 @@ def peer_table(dataset: Dataset, folds: Folds) -> pd.DataFrame:
 
 
 def run_autogluon(dataset: Dataset, folds: Folds, time_limit: float, out_dir: Path, venv: Path,
-                  presets: str = "best_quality") -> PeerResult:
+                  presets: str = "best_quality", grace_seconds: float = GRACE_SECONDS) -> PeerResult:
     """AutoGluon on every fold under a hard timeout; finished folds are kept (and skipped by a re-run)."""
     started = time.perf_counter()
     problem = ensure_autogluon(venv)
@@ -85,7 +86,7 @@ def run_autogluon(dataset: Dataset, folds: Folds, time_limit: float, out_dir: Pa
     command = [str(venv / "bin" / "python"), str(BENCHMARKS / "autogluon_worker.py"), "--table", str(table_path),
                "--label", "label", "--problem", kind, "--time-limit", str(time_limit), "--presets", presets,
                "--out", str(out_dir / "folds")]
-    hard_timeout = time_limit * GRACE + 60
+    hard_timeout = time_limit * GRACE + grace_seconds
     log = (out_dir / "autogluon.log").open("w")
     child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                              env={**os.environ, "OMP_NUM_THREADS": "2"})

@@ -9,8 +9,9 @@ Per dataset (specs in benchmarks/specs; a dataset whose folder is absent is skip
      total time on the dataset as its time limit, under a hard timeout ("did not finish" is recorded)
 Every finished step is recorded in WORK_DIR/suite_state.json and skipped by a re-run, so an interrupted suite goes
 on where it stopped. ``--synthetic 75000,750000`` also times the core approaches on generated catalogues of those
-sizes. Results: WORK_DIR/suite.csv, and with ``--assets``, assets/benchmark_suite.md and .png.
-    python benchmarks/bench_suite.py [--datasets books,mercari5k] [--synthetic 75000] [--no-peer] [--assets]
+sizes; ``SIZE:FOLDS`` runs only those folds there (``750000:0``: one fold of five, timed per fold).
+Results: WORK_DIR/suite.csv, and with ``--assets``, assets/benchmark_suite.md and .png.
+    python benchmarks/bench_suite.py [--datasets books,mercari5k] [--synthetic 75000,750000:0] [--no-peer] [--assets]
 """
 
 from __future__ import annotations
@@ -79,10 +80,14 @@ def catalog(*arguments: str) -> list[str]:
 
 
 def run_dataset(suite: Suite, name: str, dataset: Dataset, spec_path: Path, folds_file: Path,
-                approaches: tuple[str, ...], peer: bool, venv: Path) -> list[dict]:
+                approaches: tuple[str, ...], peer: bool, venv: Path, only_folds: str = "") -> list[dict]:
+    """Every approach, the honest blend (all folds only) and the peer on one dataset; one table row per step."""
     work, rows = suite.work, []
     common = ["--dataset", str(spec_path), "--folds-file", str(folds_file), "--runs-dir", str(work / "runs"),
               "--cache-dir", str(work / "cache")]
+    n_folds = int(load_folds(dataset).fold.nunique())
+    folds_run = len(only_folds.split(",")) if only_folds else n_folds
+    fold_arguments = ["--folds", only_folds] if only_folds else []
     runs: list[tuple[str, str, list[str]]] = [(a, a, []) for a in approaches]
     images = dataset.spec.image_path is not None and dataset.spec.image_path.is_dir()
     if images:
@@ -93,11 +98,13 @@ def run_dataset(suite: Suite, name: str, dataset: Dataset, spec_path: Path, fold
         rows.append({"dataset": name, "step": "image embeddings (Lite0)", **record})
         runs.append(("mlp_fusion-images", "mlp_fusion", ["--tag", "images", "--set", f"image_embeddings={table}"]))
     for run_name, approach, extra in runs:
-        record = suite.step(f"{name}/{run_name}", catalog("run", approach, *common, *extra))
+        record = suite.step(f"{name}/{run_name}", catalog("run", approach, *common, *fold_arguments, *extra))
         score = _run_score(work / "runs" / name / run_name)
-        rows.append({"dataset": name, "step": run_name, "smape": score, **record})
+        rows.append({"dataset": name, "step": run_name, "smape": score, "folds_run": folds_run, **record})
         print(f"  {run_name:20s} SMAPE {score:8.3f}  {record['seconds']:7.1f} s  {record['peak_mb']:6.0f} MB",
               flush=True)
+    if folds_run < n_folds:  # a blend needs out-of-fold predictions for every row
+        return rows
     run_names = ",".join(r for r, *_ in runs if (work / "runs" / name / r / "oof.parquet").is_file())
     blend_dir = work / "runs" / name / "_blend" / "auto"
     record = suite.step(f"{name}/blend", catalog("blend", *common[:6], "--runs", run_names, "--method", "auto",
@@ -116,8 +123,13 @@ def run_dataset(suite: Suite, name: str, dataset: Dataset, spec_path: Path, fold
 
 
 def _run_score(run_dir: Path) -> float:
+    """The run's cross-validated score; for a partial run, the mean of its finished folds' scores."""
     summary = run_dir / "run.json"
-    return json.loads(summary.read_text()).get("score") or float("nan") if summary.is_file() else float("nan")
+    score = json.loads(summary.read_text()).get("score") if summary.is_file() else None
+    if score is None and (run_dir / "scores.csv").is_file():
+        scores = pd.read_csv(run_dir / "scores.csv")
+        score = float(scores.loc[scores["fold"].astype(str) != "all", "smape"].mean())
+    return float("nan") if score is None else score
 
 
 def _peer(suite: Suite, name: str, dataset: Dataset, our_seconds: float, venv: Path,
@@ -151,8 +163,10 @@ def _peer(suite: Suite, name: str, dataset: Dataset, our_seconds: float, venv: P
             "ok": record["status"] == "ok", "autogluon_folds": json.dumps(record["folds"])}
 
 
-def synthetic(suite: Suite, rows: int) -> list[dict]:
-    """Time and memory of the core approaches on a generated catalogue of ``rows`` training rows (no images)."""
+def synthetic(suite: Suite, size: str) -> list[dict]:
+    """Time and memory of the core approaches on a generated catalogue (no images); ``size`` is ROWS[:FOLDS]."""
+    rows_text, _, only_folds = size.partition(":")
+    rows = int(rows_text)
     name = f"synthetic_{rows}"
     folder = suite.work / name
     spec_path = folder / "dataset.yaml"
@@ -166,22 +180,79 @@ def synthetic(suite: Suite, rows: int) -> list[dict]:
     if not dataset.spec.folds_path.is_file():
         write_folds(make_folds(dataset, n_folds=5, seed=42, use_images=False), dataset.spec.folds_path, {})
     print(f"\n{name}: {len(dataset.train)} rows", flush=True)
-    return run_dataset(suite, name, dataset, spec_path, dataset.spec.folds_path, SCALE_APPROACHES, False, Path())
+    return run_dataset(suite, name, dataset, spec_path, dataset.spec.folds_path, SCALE_APPROACHES, False, Path(),
+                       only_folds.replace(";", ","))
 
 
-def write_assets(table: pd.DataFrame, command: str) -> None:
+def comparison_table(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per real dataset: SMAPE of every step, our total time and peak memory, the peer, relative gaps."""
+    real = table[~table["dataset"].str.startswith("synthetic")]
+    wide = []
+    for name, part in real.groupby("dataset", sort=False):
+        by_step = part.set_index("step")
+        row = {"dataset": name}
+        for step in part["step"]:
+            if step in ("ours: total", "image embeddings (Lite0)") or step.startswith("autogluon"):
+                continue
+            row[step] = f"{by_step.loc[step, 'smape']:.2f}"
+        total = by_step.loc["ours: total"] if "ours: total" in by_step.index else None
+        blend = float(by_step.loc["honest blend", "smape"]) if "honest blend" in by_step.index else float("nan")
+        if total is not None:
+            row["our time s"] = f"{total['seconds']:.0f}"
+            row["our peak MB"] = f"{total['peak_mb']:.0f}"
+        peer = part[part["step"].str.startswith("autogluon")]
+        if len(peer):
+            theirs = float(peer["smape"].iloc[0])
+            status = peer["step"].iloc[0].split("(", 1)[1].rstrip(")")
+            row["AutoGluon"] = (f"{theirs:.2f} ({peer['seconds'].iloc[0]:.0f} s)" if np.isfinite(theirs)
+                                else f"{status} ({peer['seconds'].iloc[0]:.0f} s)")
+            row["blend vs AutoGluon"] = f"{100 * (blend / theirs - 1):+.1f}%" if np.isfinite(theirs) else "n/a"
+        ridge = float(by_step.loc["tfidf_ridge", "smape"]) if "tfidf_ridge" in by_step.index else float("nan")
+        row["blend vs ridge"] = f"{100 * (blend / ridge - 1):+.1f}%"
+        wide.append(row)
+    return pd.DataFrame(wide).fillna("")
+
+
+def peer_fold_table(table: pd.DataFrame, work: Path) -> pd.DataFrame:
+    """Fold by fold: our honest blend, AutoGluon, and the relative difference (negative: ours is better)."""
+    rows = []
+    for _, peer in table[table["step"].str.startswith("autogluon")].iterrows():
+        folds = json.loads(peer.get("autogluon_folds") or "{}")
+        scores_path = work / "runs" / peer["dataset"] / "_blend" / "auto" / "fold_scores.csv"
+        if not folds or not scores_path.is_file():
+            continue
+        ours = pd.read_csv(scores_path).astype({"fold": str}).set_index("fold")["blend"]
+        for fold, theirs in folds.items():
+            rows.append({"dataset": peer["dataset"], "fold": fold, "honest blend": round(float(ours[fold]), 3),
+                         "AutoGluon": round(theirs, 3), "difference": f"{100 * (ours[fold] / theirs - 1):+.1f}%"})
+    return pd.DataFrame(rows)
+
+
+def write_assets(table: pd.DataFrame, command: str, work: Path, assets: Path = ASSETS) -> None:
+    """assets/benchmark_suite.md (tables, date, machine, command) and assets/benchmark_suite.png (two charts)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    header = (f"Measured {date.today().isoformat()} on {platform.node() or 'the dev machine'} "
-              f"({os.cpu_count()} CPU cores, no GPU) with:\n\n    {command}\n\n")
-    shown = table.assign(smape=table["smape"].round(3), seconds=table["seconds"].round(0),
-                         peak_mb=table["peak_mb"].round(0)).drop(columns=["ok", "autogluon_folds"], errors="ignore")
     from catalog_ml.outputs import markdown_table
 
-    (ASSETS / "benchmark_suite.md").write_text(header + markdown_table(shown, "{:.3f}") + "\n")
+    header = (f"Measured {date.today().isoformat()} on {platform.node() or 'the dev machine'} "
+              f"({os.cpu_count()} CPU cores, {platform.processor() or platform.machine()}, no GPU) with:\n\n"
+              f"    {command}\n\n5-fold SMAPE (lower is better); our time is the sum of every step's wall time.\n\n")
+    folds = peer_fold_table(table, work)
+    scale = table[table["dataset"].str.startswith("synthetic")]
+    scale = scale[scale["step"].isin(SCALE_APPROACHES)].assign(
+        rows=lambda f: f["dataset"].str.removeprefix("synthetic_").astype(int),
+        seconds_per_fold=lambda f: f["seconds"] / f["folds_run"])
+    text = header + markdown_table(comparison_table(table)) + "\n"
+    if len(folds):
+        text += "\nFold by fold against AutoGluon (negative: ours is better):\n\n" + markdown_table(folds) + "\n"
+    if len(scale):
+        shown = scale[["rows", "step", "folds_run", "seconds", "seconds_per_fold", "peak_mb", "smape"]].round(1)
+        text += "\nGenerated catalogues (no images):\n\n" + markdown_table(shown, "{:.1f}") + "\n"
+    assets.mkdir(parents=True, exist_ok=True)
+    (assets / "benchmark_suite.md").write_text(text)
     real = table[~table["dataset"].str.startswith("synthetic")]
     figure, axes = plt.subplots(1, 2, figsize=(13, 4.5))
     pivot = real[real["step"].isin(["tfidf_ridge", "honest blend"]) | real["step"].str.startswith("autogluon")]
@@ -189,29 +260,30 @@ def write_assets(table: pd.DataFrame, command: str) -> None:
         index="dataset", columns="step", values="smape")
     pivot.plot.bar(ax=axes[0], rot=20)
     axes[0].set_ylabel("5-fold SMAPE (lower is better)")
-    axes[0].set_title("ours (honest blend) vs AutoGluon best_quality vs TF-IDF+Ridge")
-    scale = table[table["dataset"].str.startswith("synthetic") & table["step"].isin(SCALE_APPROACHES)]
+    axes[0].set_title("honest blend vs AutoGluon best_quality vs TF-IDF + Ridge")
     for approach, part in scale.groupby("step"):
-        sizes = part["dataset"].str.removeprefix("synthetic_").astype(int)
-        axes[1].loglog(sizes, part["seconds"], marker="o", label=f"{approach} seconds")
-        axes[1].loglog(sizes, part["peak_mb"], marker="s", linestyle="--", label=f"{approach} peak MB")
+        axes[1].loglog(part["rows"], part["seconds_per_fold"], marker="o", label=f"{approach}: seconds per fold")
+        axes[1].loglog(part["rows"], part["peak_mb"], marker="s", linestyle="--", label=f"{approach}: peak MB")
     axes[1].set_xlabel("training rows (generated catalogue)")
     axes[1].set_title("time and memory against size")
     axes[1].legend(fontsize=7)
     figure.tight_layout()
-    figure.savefig(ASSETS / "benchmark_suite.png", dpi=110)
+    figure.savefig(assets / "benchmark_suite.png", dpi=110)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", default=",".join(DATASETS), help="spec names in benchmarks/specs ('' = none)")
     parser.add_argument("--approaches", default=",".join(APPROACHES))
-    parser.add_argument("--synthetic", default="", help="generated sizes to time, e.g. 75000,750000")
+    parser.add_argument("--synthetic", default="",
+                        help="generated sizes to time, e.g. 75000,750000:0 (SIZE:FOLDS runs only those folds, "
+                             "several joined by ';')")
     parser.add_argument("--work-dir", type=Path, default=Path(tempfile.gettempdir()) / "catalog_ml_suite")
     parser.add_argument("--no-peer", dest="peer", action="store_false", help="skip AutoGluon")
     parser.add_argument("--autogluon-venv", type=Path, default=None,
                         help="AutoGluon's own environment (default: WORK_DIR/autogluon-venv; built when missing)")
-    parser.add_argument("--assets", action="store_true", help="write assets/benchmark_suite.md and .png")
+    parser.add_argument("--assets", action="store_true", help="write benchmark_suite.md and .png into --assets-dir")
+    parser.add_argument("--assets-dir", type=Path, default=ASSETS, help="where --assets writes (default: assets/)")
     args = parser.parse_args(argv)
     args.work_dir.mkdir(parents=True, exist_ok=True)
     suite = Suite(args.work_dir)
@@ -225,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         rows += run_dataset(suite, name, dataset, SPECS / f"{name}.yaml", dataset.spec.folds_path,
                             tuple(args.approaches.split(",")), args.peer, venv)
     for size in filter(None, args.synthetic.split(",")):
-        rows += synthetic(suite, int(size))
+        rows += synthetic(suite, size)
     table = pd.DataFrame(rows)
     if table.empty:
         return 0
@@ -234,7 +306,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nour total seconds per dataset: {totals.round(0).to_dict()}; suite total "
           f"{table[~table['step'].isin(['ours: total'])]['seconds'].sum():.0f} s")
     if args.assets:
-        write_assets(table, "python benchmarks/bench_suite.py " + " ".join(argv if argv is not None else sys.argv[1:]))
+        write_assets(table, "python benchmarks/bench_suite.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+                     args.work_dir, args.assets_dir)
     return 0
 
 
