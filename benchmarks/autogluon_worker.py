@@ -6,8 +6,10 @@ of a shared fold file and writes its out-of-fold predictions.
 The table holds the feature columns, the label, ``id`` and ``fold``. Regression fits log1p(label) with MAE and writes
 expm1 predictions; classification writes one probability column per class (``proba:<class>``). Each fold gets an
 equal share of the time limit; ``fold_<k>.parquet`` is written when the fold finishes, so a re-run skips it. When
-best_quality's dynamic stacking fails (no time left for the final fit under short limits, or "Learner is already
-fit"), the fold is refitted without it in the time that is left.
+a fold's share is under ``--dynamic-stacking-min`` seconds (default 600), best_quality's dynamic stacking is turned
+off from the start, as AutoGluon itself advises: its hold-out check takes a quarter of the budget and then leaves no
+time for the final fit. When it still fails ("Learner is already fit" was seen with 30 classes and no ray), the fold
+is refitted without it in the time that is left.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ def main() -> int:
     parser.add_argument("--problem", choices=["regression", "multiclass"], required=True)
     parser.add_argument("--time-limit", type=float, required=True, help="seconds for all folds together")
     parser.add_argument("--presets", default="best_quality")
+    parser.add_argument("--dynamic-stacking-min", type=float, default=600.0,
+                        help="fold time share (seconds) below which dynamic stacking is off")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     from autogluon.tabular import TabularPredictor
@@ -53,11 +57,14 @@ def main() -> int:
             predictor = TabularPredictor(args.label, problem_type="multiclass", eval_metric="log_loss",
                                          path=str(work), verbosity=1)
         limit = args.time_limit / len(folds)
+        stacking = {} if limit >= args.dynamic_stacking_min else {"dynamic_stacking": False}
         try:
-            predictor.fit(train, presets=args.presets, time_limit=limit)
+            predictor.fit(train, presets=args.presets, time_limit=limit, **stacking)
         except AssertionError as error:
             # best_quality's dynamic stacking can leave no time for the final fit, or (seen with 30 classes and no
             # ray) leave the learner marked as fitted: refit the fold without it
+            if stacking:
+                raise
             print(f"fold {k}: {error}; refitting without dynamic stacking", flush=True)
             shutil.rmtree(work, ignore_errors=True)
             predictor = TabularPredictor(predictor.label, problem_type=predictor.problem_type,
@@ -74,8 +81,8 @@ def main() -> int:
                 result[f"proba:{column}"] = proba[column].to_numpy()
         result.to_parquet(done.with_suffix(".tmp"))
         done.with_suffix(".tmp").replace(done)
-        info = {"fold": int(k), "seconds": time.perf_counter() - started,
-                "best_model": predictor.model_best}
+        info = {"fold": int(k), "seconds": time.perf_counter() - started, "best_model": predictor.model_best,
+                "dynamic_stacking": not stacking}
         (args.out / f"fold_{k}.json").write_text(json.dumps(info))
         shutil.rmtree(work, ignore_errors=True)  # models take GBs with best_quality
         print(json.dumps(info), flush=True)

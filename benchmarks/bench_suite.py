@@ -20,9 +20,11 @@ import argparse
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -48,24 +50,44 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 class Suite:
     """Runs steps as child processes and remembers finished ones in a state file."""
 
-    def __init__(self, work: Path) -> None:
+    def __init__(self, work: Path, step_timeout: float | None = None) -> None:
         self.work = work
+        self.step_timeout = step_timeout
         self.state_path = work / "suite_state.json"
         self.state = json.loads(self.state_path.read_text()) if self.state_path.is_file() else {}
 
     def step(self, key: str, command: list[str]) -> dict:
-        """Run ``command`` once (a recorded step is returned as recorded): seconds, peak MB, exit status."""
+        """Run ``command`` once (a recorded step is returned as recorded): seconds, peak MB, exit status. A step
+        that overruns ``step_timeout`` is stopped and recorded as not finished; a failed one is retried next time."""
         if key in self.state:
             return self.state[key]
         env = {**os.environ, "CATALOG_ML_NO_PROGRESS": "1", "HF_HUB_OFFLINE": "1"}
         started = time.perf_counter()
-        child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        output = child.stdout.read()
-        _, status, usage = os.wait4(child.pid, 0)
+        with tempfile.TemporaryFile("w+") as output:
+            child = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, text=True,
+                                     start_new_session=True)
+            stopped = threading.Event()
+
+            def stop() -> None:
+                stopped.set()
+                os.killpg(child.pid, signal.SIGKILL)
+
+            timer = threading.Timer(self.step_timeout, stop) if self.step_timeout else None
+            if timer is not None:
+                timer.start()
+            _, status, usage = os.wait4(child.pid, 0)
+            if timer is not None:
+                timer.cancel()
+            overran = stopped.is_set()
+            output.seek(0)
+            text = output.read()
         record = {"seconds": time.perf_counter() - started, "peak_mb": usage.ru_maxrss / 1024,
                   "ok": os.waitstatus_to_exitcode(status) == 0}
-        if not record["ok"]:
-            print(f"  {key} failed:\n{output[-1500:]}", file=sys.stderr, flush=True)
+        if overran:
+            record.update(ok=False, status=f"did not finish in {self.step_timeout:.0f} s")
+            print(f"  {key}: {record['status']}", file=sys.stderr, flush=True)
+        elif not record["ok"]:
+            print(f"  {key} failed:\n{text[-1500:]}", file=sys.stderr, flush=True)
             return record  # not recorded: a re-run tries again
         self.remember(key, record)
         return record
@@ -99,7 +121,7 @@ def run_dataset(suite: Suite, name: str, dataset: Dataset, spec_path: Path, fold
         runs.append(("mlp_fusion-images", "mlp_fusion", ["--tag", "images", "--set", f"image_embeddings={table}"]))
     for run_name, approach, extra in runs:
         record = suite.step(f"{name}/{run_name}", catalog("run", approach, *common, *fold_arguments, *extra))
-        score = _run_score(work / "runs" / name / run_name)
+        score = _run_score(work / "runs" / name / run_name) if record["ok"] else float("nan")
         rows.append({"dataset": name, "step": run_name, "smape": score, "folds_run": folds_run, **record})
         print(f"  {run_name:20s} SMAPE {score:8.3f}  {record['seconds']:7.1f} s  {record['peak_mb']:6.0f} MB",
               flush=True)
@@ -194,7 +216,8 @@ def comparison_table(table: pd.DataFrame) -> pd.DataFrame:
         for step in part["step"]:
             if step in ("ours: total", "image embeddings (Lite0)") or step.startswith("autogluon"):
                 continue
-            row[step] = f"{by_step.loc[step, 'smape']:.2f}"
+            status = by_step.loc[step].get("status")
+            row[step] = status if isinstance(status, str) else f"{by_step.loc[step, 'smape']:.2f}"
         total = by_step.loc["ours: total"] if "ours: total" in by_step.index else None
         blend = float(by_step.loc["honest blend", "smape"]) if "honest blend" in by_step.index else float("nan")
         if total is not None:
@@ -279,6 +302,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="generated sizes to time, e.g. 75000,750000:0 (SIZE:FOLDS runs only those folds, "
                              "several joined by ';')")
     parser.add_argument("--work-dir", type=Path, default=Path(tempfile.gettempdir()) / "catalog_ml_suite")
+    parser.add_argument("--step-timeout", type=float, default=None,
+                        help="seconds one of our steps may run; an overrun is stopped and recorded as not finished")
     parser.add_argument("--no-peer", dest="peer", action="store_false", help="skip AutoGluon")
     parser.add_argument("--autogluon-venv", type=Path, default=None,
                         help="AutoGluon's own environment (default: WORK_DIR/autogluon-venv; built when missing)")
@@ -286,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--assets-dir", type=Path, default=ASSETS, help="where --assets writes (default: assets/)")
     args = parser.parse_args(argv)
     args.work_dir.mkdir(parents=True, exist_ok=True)
-    suite = Suite(args.work_dir)
+    suite = Suite(args.work_dir, args.step_timeout)
     venv = args.autogluon_venv or args.work_dir / "autogluon-venv"
     rows: list[dict] = []
     for name in filter(None, args.datasets.split(",")):

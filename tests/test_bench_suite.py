@@ -64,6 +64,8 @@ def test_comparison_tables_show_relative_gaps(tmp_path: Path) -> None:
     rows = [
         {"dataset": "toy", "step": "tfidf_ridge", "smape": 50.0, "seconds": 10.0, "peak_mb": 300.0},
         {"dataset": "toy", "step": "honest blend", "smape": 45.0, "seconds": 5.0, "peak_mb": 200.0},
+        {"dataset": "toy", "step": "lgbm_fusion", "smape": float("nan"), "seconds": 9.0, "peak_mb": 100.0,
+         "status": "did not finish in 9 s"},
         {"dataset": "toy", "step": "ours: total", "smape": 45.0, "seconds": 15.0, "peak_mb": 300.0},
         {"dataset": "toy", "step": "autogluon best_quality (ok)", "smape": 40.0, "seconds": 16.0,
          "autogluon_folds": json.dumps({"0": 40.0})},
@@ -74,6 +76,7 @@ def test_comparison_tables_show_relative_gaps(tmp_path: Path) -> None:
     ]
     wide = bench_suite.comparison_table(pd.DataFrame(rows)).set_index("dataset")
     assert wide.loc["toy", "blend vs ridge"] == "-10.0%" and wide.loc["toy", "blend vs AutoGluon"] == "+12.5%"
+    assert wide.loc["toy", "lgbm_fusion"] == "did not finish in 9 s" and wide.loc["toy", "tfidf_ridge"] == "50.00"
     assert wide.loc["other", "AutoGluon"] == "did not finish in 90 s (90 s)"
     assert wide.loc["other", "blend vs AutoGluon"] == "n/a"
     blend_dir = tmp_path / "runs" / "toy" / "_blend" / "auto"
@@ -120,3 +123,12 @@ def test_missing_dataset_folder_is_skipped_with_a_message(tmp_path: Path, monkey
     monkeypatch.setattr(common, "SPECS", tmp_path)
     assert common.real_dataset("gone", tmp_path / "work") is None
     assert "skipped gone" in capsys.readouterr().err
+
+
+def test_an_overrunning_step_is_stopped_and_recorded(tmp_path: Path) -> None:
+    suite = bench_suite.Suite(tmp_path, step_timeout=1.0)
+    record = suite.step("toy/sleepy", [sys.executable, "-c", "import time; time.sleep(60)"])
+    assert record["status"] == "did not finish in 1 s" and not record["ok"] and record["seconds"] < 10
+    assert bench_suite.Suite(tmp_path).state["toy/sleepy"]["status"] == record["status"]  # not retried
+    failed = suite.step("toy/broken", [sys.executable, "-c", "raise SystemExit(4)"])
+    assert not failed["ok"] and "toy/broken" not in suite.state  # a failure is retried by the next run
