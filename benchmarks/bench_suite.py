@@ -107,7 +107,7 @@ def run_dataset(suite: Suite, name: str, dataset: Dataset, spec_path: Path, fold
     work, rows = suite.work, []
     common = ["--dataset", str(spec_path), "--folds-file", str(folds_file), "--runs-dir", str(work / "runs"),
               "--cache-dir", str(work / "cache")]
-    n_folds = int(load_folds(dataset).fold.nunique())
+    n_folds = len(np.unique(load_folds(dataset).fold))
     folds_run = len(only_folds.split(",")) if only_folds else n_folds
     fold_arguments = ["--folds", only_folds] if only_folds else []
     runs: list[tuple[str, str, list[str]]] = [(a, a, []) for a in approaches]
@@ -281,7 +281,10 @@ def write_assets(table: pd.DataFrame, command: str, work: Path, assets: Path = A
     pivot = real[real["step"].isin(["tfidf_ridge", "honest blend"]) | real["step"].str.startswith("autogluon")]
     pivot = pivot.assign(step=pivot["step"].str.replace(r" \(.*\)", "", regex=True)).pivot(
         index="dataset", columns="step", values="smape")
-    pivot.plot.bar(ax=axes[0], rot=20)
+    if pivot.empty:
+        axes[0].text(0.5, 0.5, "no real dataset in this run", ha="center", va="center")
+    else:
+        pivot.plot.bar(ax=axes[0], rot=20)
     axes[0].set_ylabel("5-fold SMAPE (lower is better)")
     axes[0].set_title("honest blend vs AutoGluon best_quality vs TF-IDF + Ridge")
     for approach, part in scale.groupby("step"):
