@@ -8,7 +8,6 @@ always keep its own time limit), and returns whatever folds finished, with the s
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from common import run_bounded
 
 from catalog_ml.folds import Folds
 from catalog_ml.loading import Dataset
@@ -87,18 +87,12 @@ def run_autogluon(dataset: Dataset, folds: Folds, time_limit: float, out_dir: Pa
                "--label", "label", "--problem", kind, "--time-limit", str(time_limit), "--presets", presets,
                "--out", str(out_dir / "folds")]
     hard_timeout = time_limit * GRACE + grace_seconds
-    log = (out_dir / "autogluon.log").open("w")
-    child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                             env={**os.environ, "OMP_NUM_THREADS": "2"})
-    try:
-        code = child.wait(timeout=hard_timeout)
-        status = "ok" if code == 0 else f"failed: exit {code} (see {out_dir / 'autogluon.log'})"
-    except subprocess.TimeoutExpired:
-        os.killpg(child.pid, signal.SIGKILL)
-        child.wait()
+    with (out_dir / "autogluon.log").open("w") as log:
+        run = run_bounded(command, hard_timeout, log, {**os.environ, "OMP_NUM_THREADS": "2"})
+    if run.overran:
         status = f"did not finish in {hard_timeout:.0f} s"
-    finally:
-        log.close()
+    else:
+        status = "ok" if run.exit_code == 0 else f"failed: exit {run.exit_code} (see {out_dir / 'autogluon.log'})"
     parts = sorted((out_dir / "folds").glob("fold_*.parquet"))
     predictions = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True) if parts else None
     return PeerResult(status, time.perf_counter() - started, predictions)

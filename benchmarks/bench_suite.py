@@ -20,12 +20,8 @@ import argparse
 import json
 import os
 import platform
-import signal
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 from datetime import date
 from pathlib import Path
 
@@ -33,7 +29,7 @@ import numpy as np
 import pandas as pd
 import yaml
 from autogluon_peer import aligned_predictions, run_autogluon
-from common import SPECS, real_dataset
+from common import SPECS, real_dataset, run_bounded
 
 from catalog_ml.demo_data import write_demo_dataset
 from catalog_ml.folds import load_folds, make_folds, write_folds
@@ -62,28 +58,12 @@ class Suite:
         if key in self.state:
             return self.state[key]
         env = {**os.environ, "CATALOG_ML_NO_PROGRESS": "1", "HF_HUB_OFFLINE": "1"}
-        started = time.perf_counter()
         with tempfile.TemporaryFile("w+") as output:
-            child = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, text=True,
-                                     start_new_session=True)
-            stopped = threading.Event()
-
-            def stop() -> None:
-                stopped.set()
-                os.killpg(child.pid, signal.SIGKILL)
-
-            timer = threading.Timer(self.step_timeout, stop) if self.step_timeout else None
-            if timer is not None:
-                timer.start()
-            _, status, usage = os.wait4(child.pid, 0)
-            if timer is not None:
-                timer.cancel()
-            overran = stopped.is_set()
+            run = run_bounded(command, self.step_timeout, output, env)
             output.seek(0)
             text = output.read()
-        record = {"seconds": time.perf_counter() - started, "peak_mb": usage.ru_maxrss / 1024,
-                  "ok": os.waitstatus_to_exitcode(status) == 0}
-        if overran:
+        record = {"seconds": run.seconds, "peak_mb": run.peak_mb, "ok": run.exit_code == 0}
+        if run.overran:
             record.update(ok=False, status=f"did not finish in {self.step_timeout:.0f} s")
             print(f"  {key}: {record['status']}", file=sys.stderr, flush=True)
         elif not record["ok"]:

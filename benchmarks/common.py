@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import resource
+import signal
+import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import IO
 
 from catalog_ml.folds import make_folds, write_folds
 from catalog_ml.loading import Dataset, load_dataset
@@ -32,3 +38,33 @@ def real_dataset(name: str, work_dir: Path, n_folds: int = 5, seed: int = 42) ->
 def peak_memory_mb() -> float:
     """Peak resident memory of this process so far, in MB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@dataclasses.dataclass
+class BoundedRun:
+    """How a bounded child process ended: exit code, wall seconds, its peak memory, and whether it was stopped."""
+
+    exit_code: int
+    seconds: float
+    peak_mb: float
+    overran: bool
+
+
+def run_bounded(command: list[str], timeout: float | None, output: IO, env: dict[str, str]) -> BoundedRun:
+    """Run ``command`` in its own process group, writing to ``output``; the whole group is killed at ``timeout``."""
+    started = time.perf_counter()
+    child = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+    stopped = threading.Event()
+
+    def stop() -> None:
+        stopped.set()
+        os.killpg(child.pid, signal.SIGKILL)
+
+    timer = threading.Timer(timeout, stop) if timeout else None
+    if timer is not None:
+        timer.start()
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
+    if timer is not None:
+        timer.cancel()
+    return BoundedRun(child.returncode, time.perf_counter() - started, usage.ru_maxrss / 1024, stopped.is_set())
