@@ -4,8 +4,9 @@ import socket
 
 import pytest
 
+from catalog_ml import tracking
 from catalog_ml.cli import main
-from catalog_ml.tracking import Tracker
+from catalog_ml.tracking import Tracker, start_early
 
 mlflow = pytest.importorskip("mlflow")
 
@@ -51,3 +52,34 @@ def test_no_tracking_asked_means_no_store(tmp_path, monkeypatch):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     tracker = Tracker(None, "x")
     assert not tracker.active and tracker.log_run("run/x", {}, {"a": 1.0}) is None
+
+
+def test_a_helper_started_early_is_taken_over_by_the_tracker(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    start_early(["median_baseline", "--dataset", "demo", "--tracking-uri", uri])
+    early = tracking._early_helpers[uri]
+    tracker = Tracker(uri, "early")
+    try:
+        assert tracker._worker is early and uri not in tracking._early_helpers
+        assert tracker.log_run("run/x", {"a": 1}, {"m": 2.0}) is not None
+    finally:
+        tracker.close()
+    experiment = mlflow.tracking.MlflowClient(tracking_uri=uri).get_experiment_by_name("early")
+    assert experiment is not None
+
+
+def test_start_early_only_when_tracking_is_asked(monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setattr(tracking, "_early_helpers", {})
+    start_early(["tfidf_ridge", "--dataset", "demo"])
+    start_early(["tfidf_ridge", "--track", "--help"])
+    assert tracking._early_helpers == {}
+
+
+def test_a_helper_nobody_takes_over_exits_when_its_input_closes(tmp_path, monkeypatch):
+    monkeypatch.setattr(tracking, "_early_helpers", {})
+    start_early(["--tracking-uri", f"sqlite:///{tmp_path / 'mlflow.db'}"])
+    (helper,) = tracking._early_helpers.values()
+    helper.stdin.close()
+    assert helper.wait(timeout=60) == 0 and helper.stdout.read() == ""

@@ -6,8 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from catalog_ml.cli_common import add_dataset_arguments, configure_logging, guarded
-from catalog_ml.cli_run import approach_main
+from catalog_ml.tracking import start_early
 
 COMMANDS_HELP = """commands:
   list                  registered approaches and built-in dataset specs
@@ -31,6 +30,8 @@ COMMANDS_HELP = """commands:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``catalog-ml`` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("run", "blend"):
+        start_early(argv[1:])  # before the heavy imports below, so MLflow's import overlaps them
     if argv and argv[0] == "run":
         if len(argv) < 2 or argv[1].startswith("-"):
             from catalog_ml.registry import approach_names
@@ -38,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"usage: catalog-ml run NAME [options]; approaches: {', '.join(approach_names())}",
                   file=sys.stderr)
             return 2
+        from catalog_ml.cli_run import approach_main
+
         return approach_main(argv[1], argv[2:])
     if argv and argv[0] == "download-images":
         from catalog_ml.cli_download import main as download_main
@@ -47,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         from catalog_ml.cli_blend import main as blend_main
 
         return blend_main(argv[1:])
+    from catalog_ml.cli_common import configure_logging, guarded
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
@@ -58,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from catalog_ml import commands
+    from catalog_ml.cli_common import add_dataset_arguments
 
     parser = argparse.ArgumentParser(prog="catalog-ml", description="Multimodal product pricing kit.",
                                      epilog=COMMANDS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)

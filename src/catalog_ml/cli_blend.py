@@ -17,8 +17,8 @@ from catalog_ml.outputs import markdown_table
 from catalog_ml.proba_blend_report import run_proba_blend
 from catalog_ml.run_reader import discover_runs, load_run_set
 from catalog_ml.submission import write_submission
-from catalog_ml.tracking import Tracker
-from catalog_ml.tracking_hooks import add_tracking_arguments, track_blend, tracker_from_args
+from catalog_ml.tracking import Tracker, add_tracking_arguments
+from catalog_ml.tracking_hooks import track_blend, tracker_from_args
 
 log = logging.getLogger(__name__)
 

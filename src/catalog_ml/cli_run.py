@@ -22,8 +22,8 @@ from catalog_ml.outputs import markdown_table
 from catalog_ml.registry import get_approach
 from catalog_ml.runner import RunRequest, is_main_process, run_approach
 from catalog_ml.seed_runs import parse_seed_list, seed_run_tag, seed_spread
-from catalog_ml.tracking import Tracker
-from catalog_ml.tracking_hooks import add_tracking_arguments, track_approach_run, tracker_from_args
+from catalog_ml.tracking import Tracker, add_tracking_arguments
+from catalog_ml.tracking_hooks import track_approach_run, tracker_from_args
 
 log = logging.getLogger(__name__)
 

@@ -12,13 +12,6 @@ from catalog_ml.outputs import read_json
 from catalog_ml.tracking import Tracker, resolve_tracking_uri
 
 
-def add_tracking_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--track", action="store_true",
-                        help="track with MLflow in ./mlruns (SQLite); also on when MLFLOW_TRACKING_URI is set")
-    parser.add_argument("--tracking-uri", default=None,
-                        help="MLflow tracking URI (a team server http://..., or sqlite:///path.db)")
-
-
 def tracker_from_args(args: argparse.Namespace, dataset_name: str) -> Tracker:
     """A tracker for the dataset's experiment (inactive unless tracking was asked for)."""
     uri = resolve_tracking_uri(getattr(args, "track", False), getattr(args, "tracking_uri", None))

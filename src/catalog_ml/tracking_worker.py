@@ -1,7 +1,9 @@
-"""The MLflow side of ``catalog_ml.tracking``: ``python -m catalog_ml.tracking_worker URI EXPERIMENT``.
+"""The MLflow side of ``catalog_ml.tracking``: ``python -m catalog_ml.tracking_worker URI``.
 
-Connects (answers ``{"ready": true}`` or ``{"error": ...}`` on stdout), then logs one run per JSON line read from
-stdin and answers each with ``{"run_id": ...}`` or ``{"error": ...}``; exits when stdin closes.
+Imports MLflow and opens the store at once (the slow part, done before the caller knows its experiment), then reads
+``{"experiment": NAME}`` from stdin and answers ``{"ready": true}`` or ``{"error": ...}`` on stdout; then logs one
+run per JSON line read from stdin and answers each with ``{"run_id": ...}`` or ``{"error": ...}``. Exits when stdin
+closes (also when it closes before the experiment line: a helper started early that nobody took over).
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from typing import Any
 from catalog_ml.tracking import server_reachable
 
 
-def connect(uri: str, experiment: str) -> tuple[Any, str]:
-    """An MlflowClient and the experiment id (created on first use, artifacts beside a SQLite store)."""
+def connect(uri: str) -> Any:
+    """An MlflowClient on the store (imports MLflow, checks that a server answers)."""
     reason = server_reachable(uri)
     if reason:
         raise ConnectionError(f"tracking server {uri} is unreachable ({reason})")
@@ -24,16 +26,18 @@ def connect(uri: str, experiment: str) -> tuple[Any, str]:
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
     from mlflow.tracking import MlflowClient
 
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return MlflowClient(tracking_uri=uri)
+
+
+def experiment_id(client: Any, uri: str, experiment: str) -> str:
+    """The experiment's id, created on first use (artifacts beside a SQLite store)."""
     artifacts = None
     if uri.startswith("sqlite:///"):
-        database = Path(uri.removeprefix("sqlite:///"))
-        database.parent.mkdir(parents=True, exist_ok=True)
-        artifacts = (database.parent / "artifacts").resolve().as_uri()
-    client = MlflowClient(tracking_uri=uri)
+        artifacts = (Path(uri.removeprefix("sqlite:///")).parent / "artifacts").resolve().as_uri()
     found = client.get_experiment_by_name(experiment)
-    experiment_id = found.experiment_id if found else client.create_experiment(experiment,
-                                                                              artifact_location=artifacts)
-    return client, experiment_id
+    return found.experiment_id if found else client.create_experiment(experiment, artifact_location=artifacts)
 
 
 def log_run(client: Any, experiment_id: str, payload: dict[str, Any]) -> str:
@@ -57,22 +61,36 @@ def answer(message: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+def _failure(uri: str, error: Exception) -> str:
+    if isinstance(error, ImportError):
+        return "MLflow is not installed (pip install mlflow-skinny sqlalchemy alembic)"
+    if isinstance(error, ConnectionError):
+        return str(error)
+    return f"tracking store {uri} failed ({type(error).__name__}: {str(error)[:200]})"
+
+
 def main() -> int:
-    uri, experiment = sys.argv[1], sys.argv[2]
+    uri = sys.argv[1]
+    client, failure = None, None
     try:
-        client, experiment_id = connect(uri, experiment)
-    except ImportError:
-        answer({"error": "MLflow is not installed (pip install mlflow-skinny sqlalchemy alembic)"})
+        client = connect(uri)
+    except Exception as error:  # not installed, unreachable server, broken store: the caller goes on untracked
+        failure = _failure(uri, error)
+    first = sys.stdin.readline()
+    if not first:
         return 0
-    except Exception as error:  # unreachable server, broken store: the caller goes on untracked
-        message = str(error) if isinstance(error, ConnectionError) else (
-            f"tracking store {uri} failed ({type(error).__name__}: {str(error)[:200]})")
-        answer({"error": message})
+    if failure is None:
+        try:
+            experiment = experiment_id(client, uri, json.loads(first)["experiment"])
+        except Exception as error:  # a broken store shows here first
+            failure = _failure(uri, error)
+    if failure is not None:
+        answer({"error": failure})
         return 0
     answer({"ready": True})
     for line in sys.stdin:
         try:
-            answer({"run_id": log_run(client, experiment_id, json.loads(line))})
+            answer({"run_id": log_run(client, experiment, json.loads(line))})
         except Exception as error:  # reported to the caller, which warns once
             answer({"error": f"{type(error).__name__}: {str(error)[:200]}"})
     return 0
