@@ -84,10 +84,9 @@ def start_early(argv: list[str]) -> None:
 
 class Tracker:
     """One tracking session. MLflow is imported and connected in a helper process started at once (or earlier, by
-    ``start_early``), on the other
-    core while the run works (measured: importing MLflow costs ~3 s, which a thread could not hide behind a busy
-    interpreter); ``log_run`` hands it a finished run and waits for its id. Calls are no-ops when tracking is off or
-    failed, and a failure warns once instead of stopping the work."""
+    ``start_early``), on the other core while the run works (measured: importing MLflow costs ~3 s, which a thread
+    could not hide behind a busy interpreter); ``log_run`` hands it a finished run and waits for its id. Calls are
+    no-ops when tracking is off or failed, and a failure warns once instead of stopping the work."""
 
     def __init__(self, uri: str | None, experiment: str) -> None:
         self.uri, self.experiment = uri, experiment
