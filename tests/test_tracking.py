@@ -74,6 +74,7 @@ def test_start_early_only_when_tracking_is_asked(monkeypatch):
     monkeypatch.setattr(tracking, "_early_helpers", {})
     start_early(["tfidf_ridge", "--dataset", "demo"])
     start_early(["tfidf_ridge", "--track", "--help"])
+    start_early(["tfidf_ridge", "--tracking-uri"])  # the run's own parser reports the missing value
     assert tracking._early_helpers == {}
 
 

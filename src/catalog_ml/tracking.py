@@ -74,9 +74,12 @@ def start_early(argv: list[str]) -> None:
     helper nobody takes over exits with this process (its input closes)."""
     if "-h" in argv or "--help" in argv:
         return
-    parser = argparse.ArgumentParser(add_help=False)
+    parser = argparse.ArgumentParser(add_help=False, exit_on_error=False)
     add_tracking_arguments(parser)
-    known, _ = parser.parse_known_args(argv)
+    try:
+        known, _ = parser.parse_known_args(argv)
+    except argparse.ArgumentError:
+        return  # the command's own parser reports the mistake
     uri = resolve_tracking_uri(known.track, known.tracking_uri)
     if uri is not None and uri not in _early_helpers:
         _early_helpers[uri] = _start_helper(uri)
