@@ -119,7 +119,7 @@ def run_dataset(suite: Suite, name: str, dataset: Dataset, spec_path: Path, fold
     our_seconds = sum(r["seconds"] for r in rows)
     rows.append({"dataset": name, "step": "ours: total", "smape": blend_score, "seconds": our_seconds,
                  "peak_mb": max(r["peak_mb"] for r in rows), "ok": True})
-    if peer:
+    if peer or f"{name}/autogluon" in suite.state:  # a recorded peer result is shown even with --no-peer
         rows.append(_peer(suite, name, dataset, our_seconds, venv, fold_scores))
     return rows
 
@@ -210,6 +210,8 @@ def comparison_table(table: pd.DataFrame) -> pd.DataFrame:
             row["AutoGluon"] = (f"{theirs:.2f} ({peer['seconds'].iloc[0]:.0f} s)" if np.isfinite(theirs)
                                 else f"{status} ({peer['seconds'].iloc[0]:.0f} s)")
             row["blend vs AutoGluon"] = f"{100 * (blend / theirs - 1):+.1f}%" if np.isfinite(theirs) else "n/a"
+        else:
+            row["AutoGluon"] = "not run"
         ridge = float(by_step.loc["tfidf_ridge", "smape"]) if "tfidf_ridge" in by_step.index else float("nan")
         row["blend vs ridge"] = f"{100 * (blend / ridge - 1):+.1f}%"
         wide.append(row)
@@ -287,7 +289,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work-dir", type=Path, default=Path(tempfile.gettempdir()) / "catalog_ml_suite")
     parser.add_argument("--step-timeout", type=float, default=None,
                         help="seconds one of our steps may run; an overrun is stopped and recorded as not finished")
-    parser.add_argument("--no-peer", dest="peer", action="store_false", help="skip AutoGluon")
+    parser.add_argument("--no-peer", dest="peer", action="store_false",
+                        help="start no AutoGluon fit (results already recorded are still shown)")
     parser.add_argument("--autogluon-venv", type=Path, default=None,
                         help="AutoGluon's own environment (default: WORK_DIR/autogluon-venv; built when missing)")
     parser.add_argument("--assets", action="store_true", help="write benchmark_suite.md and .png into --assets-dir")
