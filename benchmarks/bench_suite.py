@@ -102,7 +102,12 @@ def run_dataset(suite: Suite, name: str, dataset: Dataset, spec_path: Path, fold
     for run_name, approach, extra in runs:
         record = suite.step(f"{name}/{run_name}", catalog("run", approach, *common, *fold_arguments, *extra))
         score = _run_score(work / "runs" / name / run_name) if record["ok"] else float("nan")
-        rows.append({"dataset": name, "step": run_name, "smape": score, "folds_run": folds_run, **record})
+        row = {"dataset": name, "step": run_name, "smape": score, "folds_run": folds_run, **record}
+        if "status" in record:  # stopped: say how far it got
+            finished = _finished_fold_scores(work / "runs" / name / run_name)
+            row["status"] += (f" ({len(finished)} of {n_folds} folds done, mean {np.mean(finished):.2f})"
+                              if finished else " (no fold done)")
+        rows.append(row)
         print(f"  {run_name:20s} SMAPE {score:8.3f}  {record['seconds']:7.1f} s  {record['peak_mb']:6.0f} MB",
               flush=True)
     if folds_run < n_folds:  # a blend needs out-of-fold predictions for every row
@@ -122,6 +127,12 @@ def run_dataset(suite: Suite, name: str, dataset: Dataset, spec_path: Path, fold
     if peer or f"{name}/autogluon" in suite.state:  # a recorded peer result is shown even with --no-peer
         rows.append(_peer(suite, name, dataset, our_seconds, venv, fold_scores))
     return rows
+
+
+def _finished_fold_scores(run_dir: Path) -> list[float]:
+    """SMAPE of each fold a stopped run finished (its ``parts/fold_K.score.json`` files)."""
+    return [float(json.loads(path.read_text())["smape"]) for path in sorted((run_dir / "parts").glob(
+        "fold_*.score.json"))]
 
 
 def _run_score(run_dir: Path) -> float:

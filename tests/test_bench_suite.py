@@ -136,3 +136,12 @@ def test_an_overrunning_step_is_stopped_and_recorded(tmp_path: Path) -> None:
     assert bench_suite.Suite(tmp_path).state["toy/sleepy"]["status"] == record["status"]  # not retried
     failed = suite.step("toy/broken", [sys.executable, "-c", "raise SystemExit(4)"])
     assert not failed["ok"] and "toy/broken" not in suite.state  # a failure is retried by the next run
+
+
+def test_a_stopped_run_reports_the_folds_it_finished(tmp_path: Path) -> None:
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for fold, score in ((0, 14.0), (1, 16.0)):
+        (parts / f"fold_{fold}.score.json").write_text(json.dumps({"fold": fold, "smape": score}))
+    assert bench_suite._finished_fold_scores(tmp_path) == [14.0, 16.0]
+    assert bench_suite._finished_fold_scores(tmp_path / "absent") == []
