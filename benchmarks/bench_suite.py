@@ -208,6 +208,8 @@ def comparison_table(table: pd.DataFrame) -> pd.DataFrame:
             if step in ("ours: total", "image embeddings (Lite0)") or step.startswith("autogluon"):
                 continue
             status = by_step.loc[step].get("status")
+            if not isinstance(status, str) and by_step.loc[step].get("ok") in (False,):  # numpy or Python False
+                status = "failed (see the suite's output)"
             row[step] = status if isinstance(status, str) else f"{by_step.loc[step, 'smape']:.2f}"
         total = by_step.loc["ours: total"] if "ours: total" in by_step.index else None
         blend = float(by_step.loc["honest blend", "smape"]) if "honest blend" in by_step.index else float("nan")

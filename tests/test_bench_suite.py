@@ -76,12 +76,15 @@ def test_comparison_tables_show_relative_gaps(tmp_path: Path) -> None:
          "seconds": 90.0, "autogluon_folds": "{}"},
         {"dataset": "unpeered", "step": "tfidf_ridge", "smape": 30.0, "seconds": 1.0, "peak_mb": 1.0},
         {"dataset": "unpeered", "step": "honest blend", "smape": 27.0, "seconds": 1.0, "peak_mb": 1.0},
+        {"dataset": "unpeered", "step": "mlp_fusion", "smape": float("nan"), "seconds": 1.0, "peak_mb": 1.0,
+         "ok": False},
     ]
     wide = bench_suite.comparison_table(pd.DataFrame(rows)).set_index("dataset")
     assert wide.loc["toy", "blend vs ridge"] == "-10.0%" and wide.loc["toy", "blend vs AutoGluon"] == "+12.5%"
     assert wide.loc["toy", "lgbm_fusion"] == "did not finish in 9 s" and wide.loc["toy", "tfidf_ridge"] == "50.00"
     assert wide.loc["other", "AutoGluon"] == "did not finish in 90 s (90 s)"
     assert wide.loc["other", "blend vs AutoGluon"] == "n/a"
+    assert wide.loc["unpeered", "mlp_fusion"].startswith("failed")
     assert wide.loc["unpeered", "AutoGluon"] == "not run" and wide.loc["unpeered", "blend vs AutoGluon"] == ""
     blend_dir = tmp_path / "runs" / "toy" / "_blend" / "auto"
     blend_dir.mkdir(parents=True)
