@@ -139,9 +139,9 @@ def _run_score(run_dir: Path) -> float:
     """The run's cross-validated score; for a partial run, the mean of its finished folds' scores."""
     summary = run_dir / "run.json"
     score = json.loads(summary.read_text()).get("score") if summary.is_file() else None
-    if score is None and (run_dir / "scores.csv").is_file():
-        scores = pd.read_csv(run_dir / "scores.csv")
-        score = float(scores.loc[scores["fold"].astype(str) != "all", "smape"].mean())
+    if score is None:
+        finished = _finished_fold_scores(run_dir)
+        score = float(np.mean(finished)) if finished else None
     return float("nan") if score is None else score
 
 
