@@ -14,7 +14,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from catalog_ml.approach import Approach, Explanation
 from catalog_ml.cli_run import approach_main
-from catalog_ml.embedding_table import embeddings_for, read_embedding_table
+from catalog_ml.embedding_table import check_embedding_ids, embeddings_for, read_embedding_table
 from catalog_ml.registry import register_approach
 from catalog_ml.text import joined_text, numeric_attribute_matrix, quantity_features
 
@@ -25,17 +25,21 @@ class LgbmFusionConfig:
         "help": "loss on log1p price (huber beat l1 on the demo and on items1000: see benchmarks); "
                 "classification always uses multiclass log-loss"})
     huber_alpha: float = field(default=0.5, metadata={"help": "huber transition point (log units)"})
-    learning_rate: float = field(default=0.05, metadata={"help": "boosting learning rate"})
+    learning_rate: float = field(default=0.1, metadata={"help": "boosting learning rate"})
     num_leaves: int = field(default=63, metadata={"help": "leaves per tree"})
     min_child_samples: int = field(default=10, metadata={"help": "minimum rows per leaf"})
-    feature_fraction: float = field(default=0.5, metadata={"help": "share of features per tree"})
+    feature_fraction: float = field(default=0.3, metadata={"help": "share of features per tree"})
+    tfidf_max_bin: int = field(default=15, metadata={
+        "help": "histogram bins of each TF-IDF column (the other columns keep 255): fewer bins make each round on "
+                "the sparse columns cheaper (myntra fold 0 with 20k columns and learning rate 0.1: 331 s, SMAPE "
+                "14.63; the earlier 50k columns, 255 bins, rate 0.05: 1,410 s, 14.66)"})
     max_rounds: int = field(default=3000, metadata={"help": "boosting rounds at most"})
     early_stopping_rounds: int = field(default=100, metadata={"help": "patience on the inner early-stopping split"})
     early_stopping_share: float = field(default=0.1, metadata={
         "help": "share of the training rows held out for early stopping (never the scored fold)"})
     word_ngram_max: int = field(default=2, metadata={"help": "word n-grams from 1 to this"})
     tfidf_min_df: int = field(default=3, metadata={"help": "ignore n-grams in fewer rows than this"})
-    tfidf_max_features: int = field(default=50_000, metadata={"help": "TF-IDF vocabulary cap"})
+    tfidf_max_features: int = field(default=20_000, metadata={"help": "TF-IDF vocabulary cap"})
     max_text_chars: int = field(default=2000, metadata={"help": "TF-IDF reads only the first N characters"})
     image_embeddings: str = field(default="", metadata={
         "help": "parquet table of id + embedding columns (from the embedding extractor); empty = none"})
@@ -57,12 +61,15 @@ class LgbmFusion(Approach):
         self.categories_ = {column: pd.Index(train[column].dropna().astype(str).unique())
                             for column in self.spec.categorical_columns}
         self.embeddings_ = read_embedding_table(c.image_embeddings) if c.image_embeddings else None
+        if self.embeddings_ is not None:
+            check_embedding_ids(train[self.spec.id_column], self.embeddings_, c.image_embeddings)
         features = self._features(train)
         stop = self.early_stopping_mask(len(train), c.early_stopping_share)
         categorical = list(range(len(self.spec.categorical_columns)))
         params = {"objective": c.objective, "learning_rate": c.learning_rate, "num_leaves": c.num_leaves,
                   "min_child_samples": c.min_child_samples, "feature_fraction": c.feature_fraction,
-                  "seed": self.context.seed, "deterministic": True, "force_row_wise": True, "num_threads": 2,
+                  "seed": self.context.seed, "deterministic": True, "force_col_wise": True,
+                  "num_threads": 2,
                   "verbosity": -1}
         if self.is_classification:
             self.present_, target = self.local_class_codes(train)
@@ -71,6 +78,8 @@ class LgbmFusion(Approach):
             target = np.log1p(self.target(train))
             if c.objective == "huber":
                 params["alpha"] = c.huber_alpha
+        text_columns = len(self.tfidf_.vocabulary_)
+        params["max_bin_by_feature"] = [255] * (features.shape[1] - text_columns) + [c.tfidf_max_bin] * text_columns
         fit_set = lgb.Dataset(features[~stop], target[~stop], categorical_feature=categorical, free_raw_data=False)
         stop_set = lgb.Dataset(features[stop], target[stop], reference=fit_set, categorical_feature=categorical)
         self.booster_ = lgb.train(params, fit_set, num_boost_round=c.max_rounds, valid_sets=[stop_set],
@@ -109,8 +118,7 @@ class LgbmFusion(Approach):
         blocks.append(numeric_attribute_matrix(frame, self.spec).to_numpy(dtype=np.float32))
         blocks.append(quantity_features(frame, self.spec).to_numpy(dtype=np.float32))
         if self.embeddings_ is not None:
-            blocks.append(np.nan_to_num(embeddings_for(frame[self.spec.id_column], self.embeddings_,
-                                                       self.config.image_embeddings), nan=0.0))
+            blocks.append(np.nan_to_num(embeddings_for(frame[self.spec.id_column], self.embeddings_), nan=0.0))
         dense = np.hstack([b for b in blocks if b.shape[1]]) if any(b.shape[1] for b in blocks) else None
         text = self.tfidf_.transform(joined_text(frame, self.spec, self.config.max_text_chars))
         parts = [sp.csr_matrix(dense)] if dense is not None else []

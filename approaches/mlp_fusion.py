@@ -11,7 +11,7 @@ import pandas as pd
 
 from catalog_ml.approach import Approach
 from catalog_ml.cli_run import approach_main
-from catalog_ml.embedding_table import embeddings_for, read_embedding_table
+from catalog_ml.embedding_table import check_embedding_ids, embeddings_for, read_embedding_table
 from catalog_ml.errors import CatalogError
 from catalog_ml.registry import register_approach
 from catalog_ml.sentence_embeddings import DEFAULT_TEXT_CHARS, sentence_embeddings
@@ -51,6 +51,8 @@ class MlpFusion(Approach):
         if c.inputs == "image" and not c.image_embeddings:
             raise CatalogError("mlp_fusion: inputs=image needs --set image_embeddings=PATH.parquet")
         self.images_ = read_embedding_table(c.image_embeddings) if c.image_embeddings else None
+        if self.images_ is not None:
+            check_embedding_ids(train[self.spec.id_column], self.images_, c.image_embeddings)
         features = self._features(train)
         self.mean_, self.std_ = features.mean(axis=0), features.std(axis=0) + 1e-6
         x = torch.tensor((features - self.mean_) / self.std_, dtype=torch.float32)
@@ -124,7 +126,7 @@ class MlpFusion(Approach):
             texts = joined_text(frame, self.spec, self.config.max_text_chars).tolist()
             blocks.append(sentence_embeddings(texts, self.context.cache_dir))
         if self.config.inputs in ("image", "fused") and self.images_ is not None:
-            image = embeddings_for(frame[self.spec.id_column], self.images_, self.config.image_embeddings)
+            image = embeddings_for(frame[self.spec.id_column], self.images_)
             blocks.append(np.nan_to_num(image, nan=0.0))
             blocks.append(np.isnan(image[:, :1]).astype(np.float32))  # "no image" flag
         return np.hstack([b for b in blocks if b.shape[1]]).astype(np.float32)

@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from catalog_ml.config import build_config
+from catalog_ml.embedding_table import check_embedding_ids, embeddings_for
 from catalog_ml.errors import CatalogError
 from catalog_ml.loading import load_dataset
 from catalog_ml.registry import get_approach
@@ -34,3 +35,14 @@ def test_image_embedding_table_is_used_and_checked(demo_spec_path, tmp_path):
         run_with(dataset, tmp_path / "b", wrong)
     with pytest.raises(CatalogError, match="embedding table missing"):
         run_with(dataset, tmp_path / "c", tmp_path / "missing.parquet")
+
+
+def test_embedding_ids_check_accepts_a_partial_photo_set_and_refuses_other_data(tmp_path):
+    ids = pd.Series([f"p{i}" for i in range(1000)])
+    table = pd.DataFrame({"img_0": np.ones(300, dtype=np.float32)}, index=ids.iloc[:300].to_numpy())
+    check_embedding_ids(ids.iloc[:800], table, tmp_path / "photos.parquet")  # 30% of rows have photos: fine
+    embedded = embeddings_for(ids.iloc[250:350], table)
+    assert np.isfinite(embedded[:50]).all() and np.isnan(embedded[50:]).all()
+    other = table.set_axis([f"x{i}" for i in range(300)])
+    with pytest.raises(CatalogError, match="embedding ids do not match the data: only 0 of 800"):
+        check_embedding_ids(ids.iloc[:800], other, tmp_path / "other.parquet")
