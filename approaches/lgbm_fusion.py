@@ -14,7 +14,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from catalog_ml.approach import Approach, Explanation
 from catalog_ml.cli_run import approach_main
-from catalog_ml.embedding_table import check_embedding_ids, embeddings_for, read_embedding_table
+from catalog_ml.embedding_table import embeddings_for, read_embedding_table
 from catalog_ml.registry import register_approach
 from catalog_ml.text import joined_text, numeric_attribute_matrix, quantity_features
 
@@ -60,16 +60,14 @@ class LgbmFusion(Approach):
         self.tfidf_.fit(joined_text(train, self.spec, c.max_text_chars))
         self.categories_ = {column: pd.Index(train[column].dropna().astype(str).unique())
                             for column in self.spec.categorical_columns}
-        self.embeddings_ = read_embedding_table(c.image_embeddings) if c.image_embeddings else None
-        if self.embeddings_ is not None:
-            check_embedding_ids(train[self.spec.id_column], self.embeddings_, c.image_embeddings)
+        self.embeddings_ = (read_embedding_table(c.image_embeddings, train[self.spec.id_column])
+                            if c.image_embeddings else None)
         features = self._features(train)
         stop = self.early_stopping_mask(len(train), c.early_stopping_share)
         categorical = list(range(len(self.spec.categorical_columns)))
         params = {"objective": c.objective, "learning_rate": c.learning_rate, "num_leaves": c.num_leaves,
                   "min_child_samples": c.min_child_samples, "feature_fraction": c.feature_fraction,
-                  "seed": self.context.seed, "deterministic": True, "force_col_wise": True,
-                  "num_threads": 2,
+                  "seed": self.context.seed, "deterministic": True, "force_col_wise": True, "num_threads": 2,
                   "verbosity": -1}
         if self.is_classification:
             self.present_, target = self.local_class_codes(train)

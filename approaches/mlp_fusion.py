@@ -11,7 +11,7 @@ import pandas as pd
 
 from catalog_ml.approach import Approach
 from catalog_ml.cli_run import approach_main
-from catalog_ml.embedding_table import check_embedding_ids, embeddings_for, read_embedding_table
+from catalog_ml.embedding_table import embeddings_for, read_embedding_table
 from catalog_ml.errors import CatalogError
 from catalog_ml.registry import register_approach
 from catalog_ml.sentence_embeddings import DEFAULT_TEXT_CHARS, sentence_embeddings
@@ -50,9 +50,8 @@ class MlpFusion(Approach):
         c = self.config
         if c.inputs == "image" and not c.image_embeddings:
             raise CatalogError("mlp_fusion: inputs=image needs --set image_embeddings=PATH.parquet")
-        self.images_ = read_embedding_table(c.image_embeddings) if c.image_embeddings else None
-        if self.images_ is not None:
-            check_embedding_ids(train[self.spec.id_column], self.images_, c.image_embeddings)
+        self.images_ = (read_embedding_table(c.image_embeddings, train[self.spec.id_column])
+                        if c.image_embeddings else None)
         features = self._features(train)
         self.mean_, self.std_ = features.mean(axis=0), features.std(axis=0) + 1e-6
         x = torch.tensor((features - self.mean_) / self.std_, dtype=torch.float32)

@@ -11,8 +11,9 @@ from catalog_ml.errors import CatalogError
 from catalog_ml.outputs import read_parquet_checked
 
 
-def read_embedding_table(path: Path) -> pd.DataFrame:
-    """Read a parquet table of ``id`` and float columns, indexed by id (as text)."""
+def read_embedding_table(path: Path, training_ids: pd.Series | None = None) -> pd.DataFrame:
+    """Read a parquet table of ``id`` and float columns, indexed by id (as text); with ``training_ids``, refuse a
+    table made for other data (``check_embedding_ids``)."""
     path = Path(path)
     table = read_parquet_checked(path, "embedding table")
     if "id" not in table.columns or table.shape[1] < 2:
@@ -20,7 +21,10 @@ def read_embedding_table(path: Path) -> pd.DataFrame:
     table["id"] = table["id"].astype(str)
     if table["id"].duplicated().any():
         raise CatalogError(f"{path}: id {table['id'][table['id'].duplicated()].iloc[0]!r} appears twice")
-    return table.set_index("id").astype(np.float32)
+    table = table.set_index("id").astype(np.float32)
+    if training_ids is not None:
+        check_embedding_ids(training_ids, table, path)
+    return table
 
 
 def check_embedding_ids(ids: pd.Series, table: pd.DataFrame, source: Path, min_share: float = 0.5) -> None:
