@@ -1,0 +1,63 @@
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from catalog_ml.approach import FitContext
+from catalog_ml.config import build_config
+from catalog_ml.errors import CatalogError
+from catalog_ml.loading import load_dataset
+from catalog_ml.metrics import smape
+from catalog_ml.registry import get_approach
+from catalog_ml.spec import load_spec
+
+
+def image_only_model(dataset, table_path, tmp_path):
+    approach = get_approach("mlp_fusion")
+    overrides = ["inputs=image", f"image_embeddings={table_path}", "max_epochs=40", "patience=40"]
+    return approach(build_config(approach.Config, overrides=overrides),
+                    FitContext(dataset.spec, 0, 0, tmp_path / "cache", logging.getLogger("test")))
+
+
+def photo_table(ids: pd.Series, signal: np.ndarray, seed: int) -> pd.DataFrame:
+    """Four embedding columns: the first carries ``signal`` (the rest are noise)."""
+    noise = np.random.default_rng(seed).normal(size=(len(ids), 4))
+    noise[:, 0] += signal
+    table = pd.DataFrame(noise, columns=[f"img_{i}" for i in range(4)])
+    table.insert(0, "id", ids.to_numpy())
+    return table
+
+
+def test_image_embeddings_carry_their_signal_and_rows_without_a_photo_still_get_a_price(demo_template, tmp_path):
+    dataset = load_dataset(load_spec(demo_template / "dataset.yaml"))
+    id_column = dataset.spec.id_column
+    train, valid = dataset.train.iloc[:300], dataset.train.iloc[300:]
+    log_price = np.log1p(dataset.target.to_numpy(dtype=float))
+    with_photo = np.arange(len(dataset.train)) % 4 != 0  # a quarter of the rows have no photo
+    ids = dataset.train[id_column][with_photo]
+    scores = {}
+    for name, signal in {"informative": 3 * (log_price[with_photo] - log_price.mean()),
+                         "noise": np.zeros(with_photo.sum())}.items():
+        path = tmp_path / f"{name}.parquet"
+        photo_table(ids, signal, seed=0).to_parquet(path)
+        model = image_only_model(dataset, path, tmp_path)
+        model.fit(train)
+        predictions = model.predict(valid)
+        assert np.isfinite(predictions).all() and (predictions > 0).all()
+        photographed = with_photo[300:]
+        scores[name] = smape(dataset.target.iloc[300:].to_numpy()[photographed], predictions[photographed])
+    assert scores["informative"] < 0.7 * scores["noise"], scores
+
+
+def test_image_inputs_need_a_table_whose_ids_match(demo_template, tmp_path):
+    dataset = load_dataset(load_spec(demo_template / "dataset.yaml"))
+    approach = get_approach("mlp_fusion")
+    no_table = approach(build_config(approach.Config, overrides=["inputs=image"]),
+                        FitContext(dataset.spec, 0, 0, tmp_path, logging.getLogger("test")))
+    with pytest.raises(CatalogError, match="inputs=image needs"):
+        no_table.fit(dataset.train)
+    other = tmp_path / "other.parquet"
+    photo_table("other-" + dataset.train[dataset.spec.id_column].astype(str), 0.0, seed=1).to_parquet(other)
+    with pytest.raises(CatalogError, match="embedding ids do not match the data"):
+        image_only_model(dataset, other, tmp_path).fit(dataset.train)
