@@ -16,6 +16,7 @@ from catalog_ml.approach import Approach, Explanation
 from catalog_ml.cli_run import approach_main
 from catalog_ml.embedding_table import embeddings_for, read_embedding_table
 from catalog_ml.registry import register_approach
+from catalog_ml.stacked_ridge import CrossFittedRidge
 from catalog_ml.text import joined_text, numeric_attribute_matrix, quantity_features
 
 
@@ -43,6 +44,11 @@ class LgbmFusionConfig:
     max_text_chars: int = field(default=2000, metadata={"help": "TF-IDF reads only the first N characters"})
     image_embeddings: str = field(default="", metadata={
         "help": "parquet table of id + embedding columns (from the embedding extractor); empty = none"})
+    text_ridge: bool = field(default=False, metadata={
+        "help": "regression: add a Ridge prediction on word + character TF-IDF as a feature, cross-fitted over "
+                "inner group folds so a training row never sees its own price through it"})
+    text_ridge_alpha: float = field(default=1.5, metadata={"help": "L2 strength of that Ridge"})
+    text_ridge_folds: int = field(default=4, metadata={"help": "inner folds that cross-fit that Ridge"})
 
 
 @register_approach
@@ -62,7 +68,12 @@ class LgbmFusion(Approach):
                             for column in self.spec.categorical_columns}
         self.embeddings_ = (read_embedding_table(c.image_embeddings, train[self.spec.id_column])
                             if c.image_embeddings else None)
-        features = self._features(train)
+        self.ridge_ = None
+        ridge_train = None
+        if c.text_ridge and not self.is_classification:
+            self.ridge_ = CrossFittedRidge(self.spec, c.text_ridge_alpha, c.text_ridge_folds)
+            ridge_train = self.ridge_.fit_transform(train, np.log1p(self.target(train)))
+        features = self._features(train, ridge_train)
         stop = self.early_stopping_mask(len(train), c.early_stopping_share)
         categorical = list(range(len(self.spec.categorical_columns)))
         params = {"objective": c.objective, "learning_rate": c.learning_rate, "num_leaves": c.num_leaves,
@@ -104,17 +115,23 @@ class LgbmFusion(Approach):
         names = list(self.spec.categorical_columns)
         names += list(numeric_attribute_matrix(head, self.spec).columns)
         names += [f"quantity:{c}" for c in quantity_features(head, self.spec).columns]
+        if self.ridge_ is not None:
+            names.append("text_ridge")
         if self.embeddings_ is not None:
             names += [f"image:{c}" for c in self.embeddings_.columns]
         return names + [f"tfidf:{term}" for term in self.tfidf_.get_feature_names_out()]
 
-    def _features(self, frame: pd.DataFrame) -> sp.csr_matrix:
+    def _features(self, frame: pd.DataFrame, ridge: np.ndarray | None = None) -> sp.csr_matrix:
+        """The booster's matrix; ``ridge`` is the training rows' cross-fitted Ridge column (other rows: computed)."""
         codes = [self.categories_[column].get_indexer(frame[column].astype(str)).astype(np.float32)
                  for column in self.spec.categorical_columns]
         codes = [np.where(code < 0, np.nan, code) for code in codes]  # unseen or missing category
         blocks = [np.column_stack(codes)] if codes else []
         blocks.append(numeric_attribute_matrix(frame, self.spec).to_numpy(dtype=np.float32))
         blocks.append(quantity_features(frame, self.spec).to_numpy(dtype=np.float32))
+        if self.ridge_ is not None:
+            ridge = self.ridge_.transform(frame) if ridge is None else ridge
+            blocks.append(ridge.astype(np.float32)[:, None])
         if self.embeddings_ is not None:
             blocks.append(np.nan_to_num(embeddings_for(frame[self.spec.id_column], self.embeddings_), nan=0.0))
         dense = np.hstack([b for b in blocks if b.shape[1]]) if any(b.shape[1] for b in blocks) else None
