@@ -40,13 +40,17 @@ class LgbmFusionConfig:
         "help": "share of the training rows held out for early stopping (never the scored fold)"})
     word_ngram_max: int = field(default=2, metadata={"help": "word n-grams from 1 to this"})
     tfidf_min_df: int = field(default=3, metadata={"help": "ignore n-grams in fewer rows than this"})
-    tfidf_max_features: int = field(default=20_000, metadata={"help": "TF-IDF vocabulary cap"})
+    tfidf_max_features: int = field(default=0, metadata={
+        "help": "TF-IDF vocabulary cap; 0 = 2,000 when text_ridge is used (the Ridge reads every n-gram; myntra "
+                "fold 0: 2k columns 141 s, SMAPE 14.25; 20k columns 291 s, 14.61), else 20,000"})
     max_text_chars: int = field(default=2000, metadata={"help": "TF-IDF reads only the first N characters"})
     image_embeddings: str = field(default="", metadata={
         "help": "parquet table of id + embedding columns (from the embedding extractor); empty = none"})
-    text_ridge: bool = field(default=False, metadata={
+    text_ridge: bool = field(default=True, metadata={
         "help": "regression: add a Ridge prediction on word + character TF-IDF as a feature, cross-fitted over "
-                "inner group folds so a training row never sees its own price through it"})
+                "inner group folds so a training row never sees its own price through it (5-fold SMAPE, 20k "
+                "columns without it -> 2k columns with it: books 39.73 -> 38.52, bigbasket 41.50 -> 39.97, "
+                "mercari5k 46.75 -> 45.39)"})
     text_ridge_alpha: float = field(default=1.5, metadata={"help": "L2 strength of that Ridge"})
     text_ridge_folds: int = field(default=4, metadata={"help": "inner folds that cross-fit that Ridge"})
 
@@ -61,8 +65,10 @@ class LgbmFusion(Approach):
 
     def fit(self, train: pd.DataFrame, valid: pd.DataFrame | None = None) -> None:
         c = self.config
+        use_ridge = c.text_ridge and not self.is_classification
+        cap = c.tfidf_max_features or (2_000 if use_ridge else 20_000)
         self.tfidf_ = TfidfVectorizer(ngram_range=(1, c.word_ngram_max), min_df=c.tfidf_min_df,
-                                      max_features=c.tfidf_max_features, sublinear_tf=True, dtype=np.float32)
+                                      max_features=cap, sublinear_tf=True, dtype=np.float32)
         self.tfidf_.fit(joined_text(train, self.spec, c.max_text_chars))
         self.categories_ = {column: pd.Index(train[column].dropna().astype(str).unique())
                             for column in self.spec.categorical_columns}
@@ -70,7 +76,7 @@ class LgbmFusion(Approach):
                             if c.image_embeddings else None)
         self.ridge_ = None
         ridge_train = None
-        if c.text_ridge and not self.is_classification:
+        if use_ridge:
             self.ridge_ = CrossFittedRidge(self.spec, c.text_ridge_alpha, c.text_ridge_folds)
             ridge_train = self.ridge_.fit_transform(train, np.log1p(self.target(train)))
         features = self._features(train, ridge_train)

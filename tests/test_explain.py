@@ -15,7 +15,7 @@ from catalog_ml.spec import load_spec
 
 
 @pytest.mark.parametrize("name, settings", [("lgbm_fusion", ["max_rounds=80"]),
-                                            ("lgbm_fusion", ["max_rounds=80", "text_ridge=true"]),
+                                            ("lgbm_fusion", ["max_rounds=80", "text_ridge=false"]),
                                             ("xgb_spacy", ["max_rounds=60", "sentence_components=0"])])
 def test_contributions_add_up_to_the_prediction(demo_template, tmp_path, name, settings):
     dataset = load_dataset(load_spec(demo_template / "dataset.yaml"))
