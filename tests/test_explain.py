@@ -1,16 +1,13 @@
 """Explanations: GBM contributions that add up to the prediction, Grad-CAM and embedding maps as PNG files."""
 
-import logging
 
 import numpy as np
 import pandas as pd
 import pytest
+from approach_models import new_model
 
-from catalog_ml.approach import FitContext
 from catalog_ml.cli import main
-from catalog_ml.config import build_config
 from catalog_ml.loading import load_dataset
-from catalog_ml.registry import get_approach
 from catalog_ml.spec import load_spec
 
 
@@ -19,9 +16,7 @@ from catalog_ml.spec import load_spec
                                             ("xgb_spacy", ["max_rounds=60", "sentence_components=0"])])
 def test_contributions_add_up_to_the_prediction(demo_template, tmp_path, name, settings):
     dataset = load_dataset(load_spec(demo_template / "dataset.yaml"))
-    approach = get_approach(name)
-    model = approach(build_config(approach.Config, overrides=settings),
-                     FitContext(dataset.spec, 0, 0, tmp_path, logging.getLogger("test")))
+    model = new_model(name, dataset.spec, tmp_path, settings)
     model.fit(dataset.train.iloc[:300])
     frame = dataset.train.iloc[300:340]
     explanation = model.explain(frame)

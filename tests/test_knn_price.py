@@ -1,23 +1,17 @@
-import logging
-
 import numpy as np
 import pytest
+from approach_models import new_model
 
-from catalog_ml.approach import FitContext
-from catalog_ml.config import build_config
 from catalog_ml.errors import CatalogError
 from catalog_ml.grouping import item_names, normalise_name
 from catalog_ml.loading import load_dataset
-from catalog_ml.registry import get_approach
 from catalog_ml.spec import load_spec
 
 
 @pytest.mark.parametrize("space", ["tfidf", "embedding"])
 def test_training_rows_never_use_their_own_name_group_as_neighbours(demo_template, tmp_path, space):
     dataset = load_dataset(load_spec(demo_template / "dataset.yaml"))
-    approach = get_approach("knn_price")
-    model = approach(build_config(approach.Config, overrides=[f"spaces={space}"]),
-                     FitContext(dataset.spec, 0, 0, tmp_path / "cache", logging.getLogger("test")))
+    model = new_model("knn_price", dataset.spec, tmp_path / "cache", [f"spaces={space}"])
     model.fit(dataset.train)
     names = item_names(dataset.train, dataset.spec).map(normalise_name).to_numpy()
     matrix = model._vectors(dataset.train)
@@ -33,8 +27,6 @@ def test_training_rows_never_use_their_own_name_group_as_neighbours(demo_templat
 
 def test_unknown_space_is_refused(demo_template, tmp_path):
     dataset = load_dataset(load_spec(demo_template / "dataset.yaml"))
-    approach = get_approach("knn_price")
-    model = approach(build_config(approach.Config, overrides=["spaces=pixels"]),
-                     FitContext(dataset.spec, 0, 0, tmp_path, logging.getLogger("test")))
+    model = new_model("knn_price", dataset.spec, tmp_path, ["spaces=pixels"])
     with pytest.raises(CatalogError, match="spaces must be"):
         model.fit(dataset.train)

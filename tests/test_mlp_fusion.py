@@ -1,23 +1,17 @@
-import logging
-
 import numpy as np
 import pandas as pd
 import pytest
+from approach_models import new_model
 
-from catalog_ml.approach import FitContext
-from catalog_ml.config import build_config
 from catalog_ml.errors import CatalogError
 from catalog_ml.loading import load_dataset
 from catalog_ml.metrics import smape
-from catalog_ml.registry import get_approach
 from catalog_ml.spec import load_spec
 
 
 def image_only_model(dataset, table_path, tmp_path):
-    approach = get_approach("mlp_fusion")
     overrides = ["inputs=image", f"image_embeddings={table_path}", "max_epochs=40", "patience=40"]
-    return approach(build_config(approach.Config, overrides=overrides),
-                    FitContext(dataset.spec, 0, 0, tmp_path / "cache", logging.getLogger("test")))
+    return new_model("mlp_fusion", dataset.spec, tmp_path / "cache", overrides)
 
 
 def photo_table(ids: pd.Series, signal: np.ndarray, seed: int) -> pd.DataFrame:
@@ -52,9 +46,7 @@ def test_image_embeddings_carry_their_signal_and_rows_without_a_photo_still_get_
 
 def test_image_inputs_need_a_table_whose_ids_match(demo_template, tmp_path):
     dataset = load_dataset(load_spec(demo_template / "dataset.yaml"))
-    approach = get_approach("mlp_fusion")
-    no_table = approach(build_config(approach.Config, overrides=["inputs=image"]),
-                        FitContext(dataset.spec, 0, 0, tmp_path, logging.getLogger("test")))
+    no_table = new_model("mlp_fusion", dataset.spec, tmp_path, ["inputs=image"])
     with pytest.raises(CatalogError, match="inputs=image needs"):
         no_table.fit(dataset.train)
     other = tmp_path / "other.parquet"

@@ -1,24 +1,19 @@
 """xgb_spacy on awkward data: no units at all, a brand seen only in the validation rows."""
 
-import logging
 import re
 
 import numpy as np
+from approach_models import new_model
 
-from catalog_ml.approach import FitContext
 from catalog_ml.brands import RARE
-from catalog_ml.config import build_config
 from catalog_ml.loading import load_dataset
-from catalog_ml.registry import get_approach
 from catalog_ml.spec import load_spec
 
 FAST = ["max_rounds=60", "svd_components=8", "sentence_components=4"]
 
 
 def fitted(train, spec, tmp_path):
-    approach = get_approach("xgb_spacy")
-    model = approach(build_config(approach.Config, overrides=FAST),
-                     FitContext(spec, 0, 0, tmp_path / "cache", logging.getLogger("test")))
+    model = new_model("xgb_spacy", spec, tmp_path / "cache", FAST)
     model.fit(train)
     return model
 
