@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.neighbors import NearestNeighbors
 
 from catalog_ml.approach import Approach
 from catalog_ml.cli_run import approach_main
 from catalog_ml.errors import CatalogError
 from catalog_ml.grouping import item_names, normalise_name
+from catalog_ml.neighbours import CosineNeighbours
 from catalog_ml.registry import register_approach
 from catalog_ml.sentence_embeddings import DEFAULT_TEXT_CHARS, sentence_embeddings
 from catalog_ml.text import joined_text, quantity_features
@@ -63,11 +63,8 @@ class KnnPrice(Approach):
             self.vectoriser_ = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, c.char_ngram_max), min_df=1,
                                                max_df=max(int(c.max_df * len(train)), MIN_PRUNE_ROWS),
                                                max_features=c.max_features, sublinear_tf=True, dtype=np.float32)
-            self.vectoriser_.fit(joined_text(train, self.spec, c.max_text_chars))
-        vectors = self._vectors(train)
-        self.indexes_ = {space: NearestNeighbors(n_neighbors=min(c.neighbours + 10, len(train)), metric="cosine",
-                                                 algorithm="brute", n_jobs=2).fit(matrix)
-                         for space, matrix in vectors.items()}
+        vectors = self._vectors(train, fit=True)
+        self.indexes_ = {space: CosineNeighbours(matrix, c.neighbours + 10) for space, matrix in vectors.items()}
         if self.is_classification:
             self.codes_ = self.target_codes(train)
             self.prior_ = np.bincount(self.codes_, minlength=len(self.classes)) / len(train)
@@ -89,21 +86,24 @@ class KnnPrice(Approach):
         log_price = self.model_.predict(self._features(frame, self._vectors(frame), exclude_names=None))
         return self.prices_from_log1p(log_price)
 
-    def _vectors(self, frame: pd.DataFrame) -> dict[str, object]:
+    def _vectors(self, frame: pd.DataFrame, fit: bool = False) -> dict[str, object]:
+        """The rows in each neighbour space; ``fit`` fits the TF-IDF vocabulary on them first."""
         c = self.config
         vectors: dict[str, object] = {}
         if "tfidf" in self.spaces_:
-            vectors["tfidf"] = self.vectoriser_.transform(joined_text(frame, self.spec, c.max_text_chars))
+            text = joined_text(frame, self.spec, c.max_text_chars)
+            vectors["tfidf"] = self.vectoriser_.fit_transform(text) if fit else self.vectoriser_.transform(text)
         if "embedding" in self.spaces_:
             texts = joined_text(frame, self.spec, c.embedding_text_chars).tolist()
             vectors["embedding"] = sentence_embeddings(texts, self.context.cache_dir)
         return vectors
 
-    def _class_votes(self, index_: NearestNeighbors, matrix) -> np.ndarray:  # noqa: ANN001
+    def _class_votes(self, index_: CosineNeighbours, matrix) -> np.ndarray:  # noqa: ANN001
         """Similarity-weighted class shares of the neighbours, smoothed towards the training prior (one
         pseudo-neighbour) so no class gets probability 0."""
-        distance, index = index_.kneighbors(matrix, n_neighbors=min(self.config.neighbours, len(self.codes_)))
-        weights = np.maximum(1.0 - distance, 1e-6) ** self.config.similarity_power
+        similarity, index = index_.kneighbors(matrix)
+        similarity, index = similarity[:, :self.config.neighbours], index[:, :self.config.neighbours]
+        weights = np.maximum(similarity, 1e-6) ** self.config.similarity_power
         votes = np.zeros((len(index), len(self.classes)))
         np.add.at(votes, (np.repeat(np.arange(len(index)), index.shape[1]), self.codes_[index].ravel()),
                   weights.ravel())
@@ -120,11 +120,10 @@ class KnnPrice(Approach):
             blocks.append(own.to_numpy(dtype=float))
         return np.column_stack(blocks)
 
-    def _neighbour_columns(self, index_: NearestNeighbors, matrix, own: pd.DataFrame,  # noqa: ANN001
+    def _neighbour_columns(self, index_: CosineNeighbours, matrix, own: pd.DataFrame,  # noqa: ANN001
                            exclude_names: np.ndarray | None) -> np.ndarray:
         k = self.config.neighbours
-        distance, index = index_.kneighbors(matrix)
-        similarity = np.clip(1.0 - distance, 0.0, 1.0)
+        similarity, index = index_.kneighbors(matrix)
         if exclude_names is not None:
             same = self.names_[index] == exclude_names[:, None]
             similarity = np.where(same, -1.0, similarity)

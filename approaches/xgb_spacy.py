@@ -15,7 +15,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from catalog_ml.approach import Approach, Explanation
 from catalog_ml.brands import RARE, BrandExtractor, target_encode
 from catalog_ml.cli_run import approach_main
-from catalog_ml.grouping import item_names
+from catalog_ml.grouping import item_names, near_duplicate_groups
 from catalog_ml.registry import register_approach
 from catalog_ml.sentence_embeddings import DEFAULT_TEXT_CHARS, sentence_embeddings
 from catalog_ml.text import joined_text, numeric_attribute_matrix, quantity_features
@@ -67,6 +67,7 @@ class XgbSpacy(Approach):
         for column in self.spec.categorical_columns:
             self.train_keys_[column] = train[column].fillna("missing").astype(str).to_numpy()
         self.encoded_targets_ = self._encoded_targets(log_target)
+        self.train_groups_ = near_duplicate_groups(train, self.spec, use_images=False)
         self.tfidf_ = self.svd_ = None
         if c.svd_components:
             self.tfidf_ = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=c.tfidf_max_features,
@@ -139,7 +140,8 @@ class XgbSpacy(Approach):
                   numeric_attribute_matrix(frame, self.spec).to_numpy(dtype=float)]
         for name, train_keys in self.train_keys_.items():
             encoded = [target_encode(train_keys, target, keys[name], c.encoding_smoothing, seed=self.context.seed,
-                                     out_of_fold=training) for target in self.encoded_targets_.values()]
+                                     out_of_fold=training, groups=self.train_groups_)
+                       for target in self.encoded_targets_.values()]
             frequency = pd.Series(keys[name]).map(pd.Series(train_keys).value_counts()).fillna(0).to_numpy()
             blocks.append(np.column_stack([*encoded, np.log1p(frequency), keys[name] == RARE]))
         if self.svd_ is not None:

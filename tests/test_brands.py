@@ -43,6 +43,16 @@ def test_out_of_fold_target_encoding_never_uses_the_rows_own_target():
     assert unseen[0] == pytest.approx(target.mean())
 
 
+def test_grouped_target_encoding_keeps_a_twins_price_out():
+    keys = np.repeat([f"brand{i}" for i in range(40)], 2)  # every brand is one pair of near-duplicates
+    target = np.arange(80, dtype=float)
+    prior = target.mean()
+    random_folds = target_encode(keys, target, keys, smoothing=0.0, seed=0, out_of_fold=True)
+    assert np.sum(random_folds != prior) > 20  # random inner folds split most pairs: the twin's price gets in
+    grouped = target_encode(keys, target, keys, smoothing=0.0, seed=0, out_of_fold=True, groups=keys)
+    assert np.allclose(grouped, prior)  # with each pair in one inner fold, only the prior is left
+
+
 def test_feature_cache_reuses_and_rebuilds_corrupt_files(tmp_path):
     calls = []
 

@@ -102,9 +102,11 @@ class BrandExtractor:
 
 
 def target_encode(train_keys: np.ndarray, train_target: np.ndarray, keys: np.ndarray, smoothing: float = 10.0,
-                  n_splits: int = 5, seed: int = 0, out_of_fold: bool = False) -> np.ndarray:
+                  n_splits: int = 5, seed: int = 0, out_of_fold: bool = False,
+                  groups: np.ndarray | None = None) -> np.ndarray:
     """Smoothed mean target per key. With ``out_of_fold`` (for the training rows themselves), every row's value comes
-    from the other inner folds only, so the model never sees its own target through the encoding."""
+    from the other inner folds only, so the model never sees its own target through the encoding; ``groups`` (e.g.
+    near-duplicate groups) keeps each group inside one inner fold, so a row's twin cannot hand it its price either."""
     prior = float(np.mean(train_target))
 
     def encode(fit_keys: np.ndarray, fit_target: np.ndarray, apply_keys: np.ndarray) -> np.ndarray:
@@ -114,7 +116,12 @@ def target_encode(train_keys: np.ndarray, train_target: np.ndarray, keys: np.nda
 
     if not out_of_fold:
         return encode(train_keys, train_target, keys)
-    inner = np.random.default_rng(seed).integers(0, n_splits, len(train_keys))
+    rng = np.random.default_rng(seed)
+    if groups is None:
+        inner = rng.integers(0, n_splits, len(train_keys))
+    else:
+        codes, unique = pd.factorize(np.asarray(groups))
+        inner = rng.integers(0, n_splits, len(unique))[codes]
     result = np.empty(len(train_keys))
     for k in range(n_splits):
         held = inner == k

@@ -1,0 +1,52 @@
+"""Exact cosine nearest neighbours over sparse or dense rows, for kNN features on tables of up to a few hundred
+thousand rows.
+
+scikit-learn's brute-force search spends most of its time in ``argpartition`` over full distance rows; here each chunk
+of queries is multiplied with the (pre-normalised) base rows and ``torch.topk`` picks the best, two chunks at a time
+on threads (scipy's sparse product and torch release the GIL). On myntra_styles names (35k base rows, 9k queries,
+character n-grams) that is 1.8 s against 8.5 s, with the same similarities (``benchmarks/bench_neighbours.py``).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.preprocessing import normalize
+
+CHUNK_BYTES = 256 * 2**20  # one chunk's dense similarity block; two are alive at a time
+
+
+class CosineNeighbours:
+    """The ``n_neighbors`` most cosine-similar base rows of each query row (an all-zero row is similar to none)."""
+
+    def __init__(self, base: np.ndarray | sp.spmatrix, n_neighbors: int, threads: int = 2) -> None:
+        if base.shape[0] == 0:
+            raise ValueError("CosineNeighbours needs at least one base row")
+        self.n_neighbors = min(n_neighbors, base.shape[0])
+        self.threads = threads
+        normalised = normalize(base.astype(np.float32), norm="l2")
+        self.base_t_ = normalised.T.tocsr() if sp.issparse(normalised) else np.ascontiguousarray(normalised.T)
+
+    def kneighbors(self, queries: np.ndarray | sp.spmatrix) -> tuple[np.ndarray, np.ndarray]:
+        """``(similarity, index)``, each of shape ``(rows, n_neighbors)``, best first."""
+        import torch
+
+        if queries.shape[0] == 0:
+            return np.zeros((0, self.n_neighbors), np.float32), np.zeros((0, self.n_neighbors), np.int64)
+        queries = normalize(queries.astype(np.float32), norm="l2")
+        n_base = self.base_t_.shape[1]
+        chunk = int(max(16, min(4096, CHUNK_BYTES // (4 * n_base))))
+
+        def search(start: int) -> tuple[np.ndarray, np.ndarray]:
+            block = queries[start:start + chunk] @ self.base_t_
+            dense = np.asarray(block.toarray() if sp.issparse(block) else block, dtype=np.float32)
+            values, index = torch.topk(torch.from_numpy(dense), self.n_neighbors, dim=1)
+            return values.numpy(), index.numpy()
+
+        starts = range(0, queries.shape[0], chunk)
+        with ThreadPoolExecutor(self.threads) as pool:
+            parts = list(pool.map(search, starts))
+        similarity = np.clip(np.vstack([p[0] for p in parts]), 0.0, 1.0)
+        return similarity, np.vstack([p[1] for p in parts]).astype(np.int64)
