@@ -28,3 +28,15 @@ def test_training_rows_get_honest_predictions_even_when_every_row_has_a_twin(dem
     twin_error = mean_error(CrossFittedRidge(dataset.spec).fit_transform(twins, np.tile(fit_target, 2)),
                             np.tile(fit_target, 2))
     assert twin_error > 0.8 * cross_fitted  # a row's twin is in its own inner fold, never a neighbour to copy
+
+
+def test_a_single_near_duplicate_group_gets_the_mean_not_its_own_prices(demo_template, caplog):
+    dataset = load_dataset(load_spec(demo_template / "dataset.yaml"))
+    one_group = dataset.train.iloc[:40].copy()
+    name_column = dataset.spec.text_columns[0]
+    one_group[name_column] = one_group[name_column].iloc[0]  # every row shares one normalised name
+    target = np.log1p(dataset.target.to_numpy(dtype=float)[:40])
+    ridge = CrossFittedRidge(dataset.spec)
+    assert np.allclose(ridge.fit_transform(one_group, target), target.mean())
+    assert "one near-duplicate group" in caplog.text
+    assert np.isfinite(ridge.transform(dataset.train.iloc[40:60])).all()

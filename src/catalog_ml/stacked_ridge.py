@@ -9,6 +9,8 @@ Ridge fitted on all training rows.
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import Ridge
@@ -17,6 +19,8 @@ from sklearn.model_selection import GroupKFold
 from catalog_ml.grouping import near_duplicate_groups
 from catalog_ml.sparse_text import SparseTextFeatures, SparseTextSettings
 from catalog_ml.spec import DatasetSpec
+
+log = logging.getLogger(__name__)
 
 
 class CrossFittedRidge:
@@ -35,11 +39,15 @@ class CrossFittedRidge:
         matrix = self.features_.fit_transform(frame)
         groups = near_duplicate_groups(frame, self.spec, use_images=False)
         n_splits = min(self.n_splits, len(np.unique(groups)))
+        self.model_ = Ridge(alpha=self.alpha).fit(matrix, target)
+        if n_splits < 2:  # one near-duplicate group: no Ridge exists that never saw a row's group
+            log.warning("text Ridge: all %d training rows form one near-duplicate group: the column is the mean "
+                        "target on them (no honest cross-fit possible)", len(frame))
+            return np.full(len(frame), float(np.mean(target)))
         predictions = np.empty(len(frame), dtype=np.float64)
         for fit_rows, held_rows in GroupKFold(n_splits=n_splits).split(matrix, groups=groups):
             model = Ridge(alpha=self.alpha).fit(matrix[fit_rows], target[fit_rows])
             predictions[held_rows] = model.predict(matrix[held_rows])
-        self.model_ = Ridge(alpha=self.alpha).fit(matrix, target)
         return predictions
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
