@@ -69,7 +69,7 @@ class LgbmFusion(Approach):
         cap = c.tfidf_max_features or (2_000 if use_ridge else 20_000)
         self.tfidf_ = TfidfVectorizer(ngram_range=(1, c.word_ngram_max), min_df=c.tfidf_min_df,
                                       max_features=cap, sublinear_tf=True, dtype=np.float32)
-        self.tfidf_.fit(joined_text(train, self.spec, c.max_text_chars))
+        train_text = self.tfidf_.fit_transform(joined_text(train, self.spec, c.max_text_chars))
         self.categories_ = {column: pd.Index(train[column].dropna().astype(str).unique())
                             for column in self.spec.categorical_columns}
         self.embeddings_ = (read_embedding_table(c.image_embeddings, train[self.spec.id_column])
@@ -79,7 +79,7 @@ class LgbmFusion(Approach):
         if use_ridge:
             self.ridge_ = CrossFittedRidge(self.spec, c.text_ridge_alpha, c.text_ridge_folds)
             ridge_train = self.ridge_.fit_transform(train, np.log1p(self.target(train)))
-        features = self._features(train, ridge_train)
+        features = self._features(train, ridge_train, train_text)
         stop = self.early_stopping_mask(len(train), c.early_stopping_share)
         categorical = list(range(len(self.spec.categorical_columns)))
         params = {"objective": c.objective, "learning_rate": c.learning_rate, "num_leaves": c.num_leaves,
@@ -127,8 +127,10 @@ class LgbmFusion(Approach):
             names += [f"image:{c}" for c in self.embeddings_.columns]
         return names + [f"tfidf:{term}" for term in self.tfidf_.get_feature_names_out()]
 
-    def _features(self, frame: pd.DataFrame, ridge: np.ndarray | None = None) -> sp.csr_matrix:
-        """The booster's matrix; ``ridge`` is the training rows' cross-fitted Ridge column (other rows: computed)."""
+    def _features(self, frame: pd.DataFrame, ridge: np.ndarray | None = None,
+                  text: sp.csr_matrix | None = None) -> sp.csr_matrix:
+        """The booster's matrix; ``ridge`` is the training rows' cross-fitted Ridge column and ``text`` their TF-IDF
+        rows (other rows: both computed)."""
         codes = [self.categories_[column].get_indexer(frame[column].astype(str)).astype(np.float32)
                  for column in self.spec.categorical_columns]
         codes = [np.where(code < 0, np.nan, code) for code in codes]  # unseen or missing category
@@ -141,7 +143,8 @@ class LgbmFusion(Approach):
         if self.embeddings_ is not None:
             blocks.append(np.nan_to_num(embeddings_for(frame[self.spec.id_column], self.embeddings_), nan=0.0))
         dense = np.hstack([b for b in blocks if b.shape[1]]) if any(b.shape[1] for b in blocks) else None
-        text = self.tfidf_.transform(joined_text(frame, self.spec, self.config.max_text_chars))
+        if text is None:
+            text = self.tfidf_.transform(joined_text(frame, self.spec, self.config.max_text_chars))
         parts = [sp.csr_matrix(dense)] if dense is not None else []
         return sp.hstack([*parts, text], format="csr")
 

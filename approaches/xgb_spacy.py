@@ -69,18 +69,21 @@ class XgbSpacy(Approach):
         self.encoded_targets_ = self._encoded_targets(log_target)
         self.train_groups_ = near_duplicate_groups(train, self.spec, use_images=False)
         self.tfidf_ = self.svd_ = None
+        text_components = None
         if c.svd_components:
             self.tfidf_ = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=c.tfidf_max_features,
                                           sublinear_tf=True, dtype=np.float32)
             matrix = self.tfidf_.fit_transform(joined_text(train, self.spec, c.max_text_chars))
             components = min(c.svd_components, matrix.shape[1] - 1, len(train) - 1)
             self.svd_ = TruncatedSVD(components, random_state=self.context.seed).fit(matrix)
+            matrix.sort_indices()  # as transform() leaves them: the same sums, so the same columns bit for bit
+            text_components = self.svd_.transform(matrix)
         self.sentence_pca_ = None
         if c.sentence_components:
             embedded = self._sentence_vectors(train)
             components = min(c.sentence_components, embedded.shape[1], len(train) - 1)
             self.sentence_pca_ = PCA(components, random_state=self.context.seed).fit(embedded)
-        features = self._features(train, training=True)
+        features = self._features(train, training=True, text_components=text_components)
         stop = self.early_stopping_mask(len(train), c.early_stopping_share)
         shared = dict(n_estimators=c.max_rounds, learning_rate=c.learning_rate, max_depth=c.max_depth,
                       subsample=c.subsample, colsample_bytree=c.colsample_bytree, tree_method="hist", n_jobs=2,
@@ -131,7 +134,8 @@ class XgbSpacy(Approach):
             names += [f"sentence_pca_{i}" for i in range(self.sentence_pca_.n_components_)]
         return names
 
-    def _features(self, frame: pd.DataFrame, training: bool) -> np.ndarray:
+    def _features(self, frame: pd.DataFrame, training: bool, text_components: np.ndarray | None = None) -> np.ndarray:
+        """The booster's matrix; ``text_components`` are the frame's TF-IDF SVD columns when already computed."""
         c = self.config
         keys = dict(self.train_keys_) if training else {"brand": self.brands_.transform(list(item_names(
             frame, self.spec)))} | {col: frame[col].fillna("missing").astype(str).to_numpy()
@@ -144,9 +148,11 @@ class XgbSpacy(Approach):
                        for target in self.encoded_targets_.values()]
             frequency = pd.Series(keys[name]).map(pd.Series(train_keys).value_counts()).fillna(0).to_numpy()
             blocks.append(np.column_stack([*encoded, np.log1p(frequency), keys[name] == RARE]))
-        if self.svd_ is not None:
-            blocks.append(self.svd_.transform(self.tfidf_.transform(joined_text(frame, self.spec,
-                                                                                c.max_text_chars))))
+        if self.svd_ is not None and text_components is None:
+            text_components = self.svd_.transform(self.tfidf_.transform(joined_text(frame, self.spec,
+                                                                                    c.max_text_chars)))
+        if text_components is not None:
+            blocks.append(text_components)
         if self.sentence_pca_ is not None:
             blocks.append(self.sentence_pca_.transform(self._sentence_vectors(frame)))
         return np.hstack([b for b in blocks if b.shape[1]]).astype(np.float32)
