@@ -70,6 +70,7 @@ class LgbmFusion(Approach):
         self.tfidf_ = TfidfVectorizer(ngram_range=(1, c.word_ngram_max), min_df=c.tfidf_min_df,
                                       max_features=cap, sublinear_tf=True, dtype=np.float32)
         train_text = self.tfidf_.fit_transform(joined_text(train, self.spec, c.max_text_chars))
+        train_text.sort_indices()  # as transform() leaves them: LightGBM bins unsorted rows differently
         self.categories_ = {column: pd.Index(train[column].dropna().astype(str).unique())
                             for column in self.spec.categorical_columns}
         self.embeddings_ = (read_embedding_table(c.image_embeddings, train[self.spec.id_column])
