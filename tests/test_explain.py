@@ -1,6 +1,5 @@
 """Explanations: GBM contributions that add up to the prediction, Grad-CAM and embedding maps as PNG files."""
 
-
 import numpy as np
 import pandas as pd
 import pytest
