@@ -14,10 +14,11 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from catalog_ml.approach import Approach
 from catalog_ml.cli_run import approach_main
 from catalog_ml.errors import CatalogError
+from catalog_ml.fitted_cache import FittedCache, frame_digest
 from catalog_ml.grouping import item_names, normalise_name
 from catalog_ml.neighbours import CosineNeighbours
 from catalog_ml.registry import register_approach
-from catalog_ml.sentence_embeddings import DEFAULT_TEXT_CHARS, sentence_embeddings
+from catalog_ml.sentence_embeddings import DEFAULT_TEXT_CHARS, MODEL_TAG, sentence_embeddings
 from catalog_ml.text import joined_text, quantity_features
 
 SPACES = ("tfidf", "embedding")
@@ -63,8 +64,11 @@ class KnnPrice(Approach):
             self.vectoriser_ = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, c.char_ngram_max), min_df=1,
                                                max_df=max(int(c.max_df * len(train)), MIN_PRUNE_ROWS),
                                                max_features=c.max_features, sublinear_tf=True, dtype=np.float32)
-        vectors = self._vectors(train, fit=True)
-        self.indexes_ = {space: CosineNeighbours(matrix, c.neighbours + 10) for space, matrix in vectors.items()}
+        self.train_ = train
+        self.train_digest_ = frame_digest(train)
+        self.indexes_: dict[str, CosineNeighbours] = {}
+        self.train_vectors_: dict[str, object] = {}
+        self.cache_ = FittedCache(self.context.cache_dir, "knn_price_neighbours", source_files=[__file__])
         if self.is_classification:
             self.codes_ = self.target_codes(train)
             self.prior_ = np.bincount(self.codes_, minlength=len(self.classes)) / len(train)
@@ -73,7 +77,7 @@ class KnnPrice(Approach):
         quantities = quantity_features(train, self.spec)
         self.log_quantity_ = quantities["log_quantity_base"].to_numpy() if len(quantities.columns) else None
         self.names_ = item_names(train, self.spec).map(normalise_name).to_numpy()
-        features = self._features(train, vectors, exclude_names=self.names_)
+        features = self._features(train, exclude_names=self.names_)
         self.model_ = HistGradientBoostingRegressor(max_iter=c.gbm_iterations, learning_rate=0.05, max_leaf_nodes=31,
                                                     early_stopping=True, validation_fraction=0.1,
                                                     random_state=self.context.seed)
@@ -81,27 +85,48 @@ class KnnPrice(Approach):
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         if self.is_classification:
-            votes = [self._class_votes(self.indexes_[space], matrix) for space, matrix in self._vectors(frame).items()]
-            return np.mean(votes, axis=0)
-        log_price = self.model_.predict(self._features(frame, self._vectors(frame), exclude_names=None))
+            return np.mean([self._class_votes(*self._neighbours(space, frame)) for space in self.spaces_], axis=0)
+        log_price = self.model_.predict(self._features(frame, exclude_names=None))
         return self.prices_from_log1p(log_price)
 
-    def _vectors(self, frame: pd.DataFrame, fit: bool = False) -> dict[str, object]:
-        """The rows in each neighbour space; ``fit`` fits the TF-IDF vocabulary on them first."""
+    def _neighbours(self, space: str, frame: pd.DataFrame, training: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Similarities and indexes of the nearest training rows (``training``: of the training rows themselves),
+        read from the fitted cache when this fold's search was run before with the same settings."""
         c = self.config
-        vectors: dict[str, object] = {}
-        if "tfidf" in self.spaces_:
-            text = joined_text(frame, self.spec, c.max_text_chars)
-            vectors["tfidf"] = self.vectoriser_.fit_transform(text) if fit else self.vectoriser_.transform(text)
-        if "embedding" in self.spaces_:
-            texts = joined_text(frame, self.spec, c.embedding_text_chars).tolist()
-            vectors["embedding"] = sentence_embeddings(texts, self.context.cache_dir)
-        return vectors
+        settings = ({"char_ngram_max": c.char_ngram_max, "max_features": c.max_features, "max_df": c.max_df,
+                     "max_text_chars": c.max_text_chars} if space == "tfidf"
+                    else {"embedding_text_chars": c.embedding_text_chars, "model": MODEL_TAG})
+        key = self.cache_.key(space, settings, c.neighbours, self.spec.to_dict(), self.train_digest_,
+                              "training rows" if training else frame_digest(frame))
 
-    def _class_votes(self, index_: CosineNeighbours, matrix) -> np.ndarray:  # noqa: ANN001
+        def search() -> dict[str, np.ndarray]:
+            index_ = self._index(space)
+            queries = self.train_vectors_[space] if training else self._space_vectors(space, frame)
+            similarity, index = index_.kneighbors(queries)
+            return {"similarity": similarity, "index": index}
+
+        found = self.cache_.arrays(key, len(frame), search)
+        return found["similarity"], found["index"]
+
+    def _index(self, space: str) -> CosineNeighbours:
+        """The training rows' search index in ``space``, built (and the TF-IDF vocabulary fitted) on first use."""
+        if space not in self.indexes_:
+            self.train_vectors_[space] = self._space_vectors(space, self.train_, fit=True)
+            self.indexes_[space] = CosineNeighbours(self.train_vectors_[space], self.config.neighbours + 10)
+        return self.indexes_[space]
+
+    def _space_vectors(self, space: str, frame: pd.DataFrame, fit: bool = False) -> object:
+        """The rows in one neighbour space; ``fit`` fits the TF-IDF vocabulary on them first."""
+        c = self.config
+        if space == "tfidf":
+            text = joined_text(frame, self.spec, c.max_text_chars)
+            return self.vectoriser_.fit_transform(text) if fit else self.vectoriser_.transform(text)
+        texts = joined_text(frame, self.spec, c.embedding_text_chars).tolist()
+        return sentence_embeddings(texts, self.context.cache_dir)
+
+    def _class_votes(self, similarity: np.ndarray, index: np.ndarray) -> np.ndarray:
         """Similarity-weighted class shares of the neighbours, smoothed towards the training prior (one
         pseudo-neighbour) so no class gets probability 0."""
-        similarity, index = index_.kneighbors(matrix)
         similarity, index = similarity[:, :self.config.neighbours], index[:, :self.config.neighbours]
         weights = np.maximum(similarity, 1e-6) ** self.config.similarity_power
         votes = np.zeros((len(index), len(self.classes)))
@@ -111,19 +136,18 @@ class KnnPrice(Approach):
         votes += pseudo * self.prior_
         return votes / votes.sum(axis=1, keepdims=True)
 
-    def _features(self, frame: pd.DataFrame, vectors: dict[str, object],
-                  exclude_names: np.ndarray | None) -> np.ndarray:
+    def _features(self, frame: pd.DataFrame, exclude_names: np.ndarray | None) -> np.ndarray:
+        """``exclude_names``: the frame is the training rows, and a row's neighbours with its own name are skipped."""
         own = quantity_features(frame, self.spec)
-        blocks = [self._neighbour_columns(self.indexes_[space], matrix, own, exclude_names)
-                  for space, matrix in vectors.items()]
+        blocks = [self._neighbour_columns(*self._neighbours(space, frame, training=exclude_names is not None), own,
+                                          exclude_names) for space in self.spaces_]
         if len(own.columns):
             blocks.append(own.to_numpy(dtype=float))
         return np.column_stack(blocks)
 
-    def _neighbour_columns(self, index_: CosineNeighbours, matrix, own: pd.DataFrame,  # noqa: ANN001
+    def _neighbour_columns(self, similarity: np.ndarray, index: np.ndarray, own: pd.DataFrame,
                            exclude_names: np.ndarray | None) -> np.ndarray:
         k = self.config.neighbours
-        similarity, index = index_.kneighbors(matrix)
         if exclude_names is not None:
             same = self.names_[index] == exclude_names[:, None]
             similarity = np.where(same, -1.0, similarity)

@@ -40,3 +40,33 @@ def test_a_single_near_duplicate_group_gets_the_mean_not_its_own_prices(demo_tem
     assert np.allclose(ridge.fit_transform(one_group, target), target.mean())
     assert "one near-duplicate group" in caplog.text
     assert np.isfinite(ridge.transform(dataset.train.iloc[40:60])).all()
+
+
+def test_a_cached_fold_reads_the_same_column_and_refits_only_for_rows_never_transformed(demo_template, tmp_path,
+                                                                                       monkeypatch):
+    from catalog_ml import stacked_ridge
+    from catalog_ml.fitted_cache import FittedCache
+
+    dataset = load_dataset(load_spec(demo_template / "dataset.yaml"))
+    train, valid, unseen = dataset.train.iloc[:200], dataset.train.iloc[200:260], dataset.train.iloc[260:300]
+    target = np.log1p(dataset.target.to_numpy(dtype=float)[:200])
+    plain = CrossFittedRidge(dataset.spec)
+    expected = plain.fit_transform(train, target), plain.transform(valid), plain.transform(unseen)
+
+    CrossFittedRidge(dataset.spec, cache=FittedCache(tmp_path, "ridge")).fit_transform(train, target)
+    first = CrossFittedRidge(dataset.spec, cache=FittedCache(tmp_path, "ridge"))
+    first.fit_transform(train, target)
+    first.transform(valid)
+
+    fits = []
+    original_fit = stacked_ridge.Ridge.fit
+    monkeypatch.setattr(stacked_ridge.Ridge, "fit", lambda self, *a, **k: fits.append(1) or original_fit(self, *a, **k))
+    second = CrossFittedRidge(dataset.spec, cache=FittedCache(tmp_path, "ridge"))
+    assert np.array_equal(second.fit_transform(train, target), expected[0])
+    assert np.array_equal(second.transform(valid), expected[1])
+    assert not fits  # both read from the cache
+    assert np.allclose(second.transform(unseen), expected[2])
+    assert len(fits) == 1  # the full Ridge, fitted once for rows it had not transformed before
+
+    moved = CrossFittedRidge(dataset.spec, cache=FittedCache(tmp_path, "ridge")).fit_transform(train, target + 1.0)
+    assert not np.allclose(moved, expected[0])  # another target is another key
