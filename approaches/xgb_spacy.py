@@ -15,6 +15,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from catalog_ml.approach import Approach, Explanation
 from catalog_ml.brands import RARE, BrandExtractor, target_encode
 from catalog_ml.cli_run import approach_main
+from catalog_ml.fitted_cache import FittedCache, array_digest, frame_digest
 from catalog_ml.grouping import item_names, near_duplicate_groups
 from catalog_ml.registry import register_approach
 from catalog_ml.sentence_embeddings import DEFAULT_TEXT_CHARS, sentence_embeddings
@@ -47,6 +48,10 @@ class XgbSpacyConfig:
                 "most frequent classes"})
 
 
+FEATURE_SETTINGS = ("brand_min_count", "encoding_smoothing", "svd_components", "tfidf_max_features", "max_text_chars",
+                    "sentence_components", "sentence_text_chars", "encoded_classes")
+
+
 @register_approach
 class XgbSpacy(Approach):
     """Quantities + spaCy brands (target-encoded inside the fold) + categorical encodings + TF-IDF SVD + sentence
@@ -62,28 +67,13 @@ class XgbSpacy(Approach):
             self.present_, log_target = self.local_class_codes(train)  # class codes stand in for the target
         else:
             log_target = np.log1p(self.target(train))
-        self.brands_ = BrandExtractor(c.brand_min_count, self.context.cache_dir).fit(list(item_names(train, self.spec)))
-        self.train_keys_ = {"brand": self.brands_.transform(list(item_names(train, self.spec)))}
-        for column in self.spec.categorical_columns:
-            self.train_keys_[column] = train[column].fillna("missing").astype(str).to_numpy()
-        self.encoded_targets_ = self._encoded_targets(log_target)
-        self.train_groups_ = near_duplicate_groups(train, self.spec, use_images=False)
-        self.tfidf_ = self.svd_ = None
-        text_components = None
-        if c.svd_components:
-            self.tfidf_ = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=c.tfidf_max_features,
-                                          sublinear_tf=True, dtype=np.float32)
-            matrix = self.tfidf_.fit_transform(joined_text(train, self.spec, c.max_text_chars))
-            components = min(c.svd_components, matrix.shape[1] - 1, len(train) - 1)
-            self.svd_ = TruncatedSVD(components, random_state=self.context.seed).fit(matrix)
-            matrix.sort_indices()  # as transform() leaves them: the same sums, so the same columns bit for bit
-            text_components = self.svd_.transform(matrix)
-        self.sentence_pca_ = None
-        if c.sentence_components:
-            embedded = self._sentence_vectors(train)
-            components = min(c.sentence_components, embedded.shape[1], len(train) - 1)
-            self.sentence_pca_ = PCA(components, random_state=self.context.seed).fit(embedded)
-        features = self._features(train, training=True, text_components=text_components)
+        self.train_, self.log_target_, self.transformers_fitted_ = train, log_target, False
+        self.cache_ = FittedCache(self.context.cache_dir, "xgb_spacy_features", source_files=[__file__])
+        settings = {name: getattr(c, name) for name in FEATURE_SETTINGS}
+        self.features_key_ = self.cache_.key(settings, self.spec.to_dict(), list(self.classes),
+                                             self.context.seed, frame_digest(train), array_digest(log_target))
+        features = self.cache_.arrays(self.features_key_, len(train),
+                                      lambda: {"features": self._fit_transformers()})["features"]
         stop = self.early_stopping_mask(len(train), c.early_stopping_share)
         shared = dict(n_estimators=c.max_rounds, learning_rate=c.learning_rate, max_depth=c.max_depth,
                       subsample=c.subsample, colsample_bytree=c.colsample_bytree, tree_method="hist", n_jobs=2,
@@ -96,7 +86,7 @@ class XgbSpacy(Approach):
                         verbose=False)
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        features = self._features(frame, training=False)
+        features = self._frame_features(frame)
         if self.is_classification:
             return self.full_proba(self.model_.predict_proba(features), self.present_)
         return self.prices_from_log1p(self.model_.predict(features))
@@ -114,14 +104,54 @@ class XgbSpacy(Approach):
         if self.is_classification:
             return None
         booster = self.model_.get_booster()
-        features = self._features(frame, training=False)
+        features = self._frame_features(frame)
         rounds = (0, self.model_.best_iteration + 1)
         contributions = booster.predict(xgb.DMatrix(features), pred_contribs=True, iteration_range=rounds)
         scores = booster.get_score(importance_type="total_gain")
         gain = np.array([scores.get(f"f{i}", 0.0) for i in range(features.shape[1])])
         return Explanation(self._feature_names(frame), gain, contributions)
 
+    def _fit_transformers(self) -> np.ndarray:
+        """Fit the brand vocabulary, encodings, TF-IDF SVD and sentence PCA on the training rows; return their
+        booster matrix."""
+        c, train = self.config, self.train_
+        self.brands_ = BrandExtractor(c.brand_min_count, self.context.cache_dir).fit(list(item_names(train, self.spec)))
+        self.train_keys_ = {"brand": self.brands_.transform(list(item_names(train, self.spec)))}
+        for column in self.spec.categorical_columns:
+            self.train_keys_[column] = train[column].fillna("missing").astype(str).to_numpy()
+        self.encoded_targets_ = self._encoded_targets(self.log_target_)
+        self.train_groups_ = near_duplicate_groups(train, self.spec, use_images=False)
+        self.tfidf_ = self.svd_ = None
+        text_components = None
+        if c.svd_components:
+            self.tfidf_ = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=c.tfidf_max_features,
+                                          sublinear_tf=True, dtype=np.float32)
+            matrix = self.tfidf_.fit_transform(joined_text(train, self.spec, c.max_text_chars))
+            components = min(c.svd_components, matrix.shape[1] - 1, len(train) - 1)
+            self.svd_ = TruncatedSVD(components, random_state=self.context.seed).fit(matrix)
+            matrix.sort_indices()  # as transform() leaves them: the same sums, so the same columns bit for bit
+            text_components = self.svd_.transform(matrix)
+        self.sentence_pca_ = None
+        if c.sentence_components:
+            embedded = self._sentence_vectors(train)
+            components = min(c.sentence_components, embedded.shape[1], len(train) - 1)
+            self.sentence_pca_ = PCA(components, random_state=self.context.seed).fit(embedded)
+        self.transformers_fitted_ = True
+        return self._features(train, training=True, text_components=text_components)
+
+    def _frame_features(self, frame: pd.DataFrame) -> np.ndarray:
+        """The booster's matrix for rows other than the training rows, from the fitted cache when computed before."""
+        def compute() -> dict[str, np.ndarray]:
+            if not self.transformers_fitted_:  # the training matrix came from the cache
+                self._fit_transformers()
+            return {"features": self._features(frame, training=False)}
+
+        return self.cache_.arrays(self.cache_.key(self.features_key_, frame_digest(frame)), len(frame),
+                                  compute)["features"]
+
     def _feature_names(self, frame: pd.DataFrame) -> list[str]:
+        if not self.transformers_fitted_:
+            self._fit_transformers()
         head = frame.head(1)
         names = [f"quantity:{c}" for c in quantity_features(head, self.spec).columns]
         names += list(numeric_attribute_matrix(head, self.spec).columns)
