@@ -103,7 +103,7 @@ class KnnPrice(Approach):
             index_ = self._index(space)
             queries = self.train_vectors_[space] if training else self._space_vectors(space, frame)
             similarity, index = index_.kneighbors(queries)
-            return {"similarity": similarity, "index": index}
+            return {"similarity": similarity, "index": index.astype(np.int32)}  # a third less disk than int64
 
         found = self.cache_.arrays(key, len(frame), search)
         return found["similarity"], found["index"]
