@@ -72,8 +72,7 @@ class XgbSpacy(Approach):
         settings = {name: getattr(c, name) for name in FEATURE_SETTINGS}
         self.features_key_ = self.cache_.key(settings, self.spec.to_dict(), list(self.classes),
                                              self.context.seed, frame_digest(train), array_digest(log_target))
-        features = self.cache_.arrays(self.features_key_, len(train),
-                                      lambda: {"features": self._fit_transformers()})["features"]
+        features = self.cache_.array(self.features_key_, len(train), self._fit_transformers)
         stop = self.early_stopping_mask(len(train), c.early_stopping_share)
         shared = dict(n_estimators=c.max_rounds, learning_rate=c.learning_rate, max_depth=c.max_depth,
                       subsample=c.subsample, colsample_bytree=c.colsample_bytree, tree_method="hist", n_jobs=2,
@@ -141,13 +140,12 @@ class XgbSpacy(Approach):
 
     def _frame_features(self, frame: pd.DataFrame) -> np.ndarray:
         """The booster's matrix for rows other than the training rows, from the fitted cache when computed before."""
-        def compute() -> dict[str, np.ndarray]:
+        def compute() -> np.ndarray:
             if not self.transformers_fitted_:  # the training matrix came from the cache
                 self._fit_transformers()
-            return {"features": self._features(frame, training=False)}
+            return self._features(frame, training=False)
 
-        return self.cache_.arrays(self.cache_.key(self.features_key_, frame_digest(frame)), len(frame),
-                                  compute)["features"]
+        return self.cache_.array(self.cache_.key(self.features_key_, frame_digest(frame)), len(frame), compute)
 
     def _feature_names(self, frame: pd.DataFrame) -> list[str]:
         if not self.transformers_fitted_:

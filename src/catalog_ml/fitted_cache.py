@@ -3,8 +3,8 @@
 Unlike the text-keyed feature cache, such an array depends on everything the model was fitted on. The key therefore
 covers the producer's name and settings, the content of every frame involved (all columns: the rows it was fitted
 on and the rows it is computed for), the source of the catalog_ml package and of the calling module (an edited
-approach never reads an earlier version's arrays) and the versions of the numeric libraries. A file that cannot be
-read, or that holds another key or other arrays, is logged and rebuilt, never reused.
+approach never reads an earlier version's arrays) and the versions of the libraries and packaged models it uses.
+A file that cannot be read, or that holds another key or other arrays, is logged and rebuilt, never reused.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import importlib.metadata
 import json
 import logging
 from collections.abc import Callable, Iterable
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,7 @@ def source_digest(*extra_files: str) -> str:
     return digest.hexdigest()
 
 
-@lru_cache(maxsize=1)
+@cache
 def library_versions() -> str:
     """Installed versions of the libraries (and packaged models) the cached arrays depend on."""
     versions = []
@@ -97,6 +97,10 @@ class FittedCache:
         arrays = compute()
         write_atomic(path, lambda tmp: _write_npz(tmp, {KEY_ENTRY: np.array(key), **arrays}))
         return arrays
+
+    def array(self, key: str, rows: int, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """One array: ``arrays`` for producers that store a single one."""
+        return self.arrays(key, rows, lambda: {"values": compute()})["values"]
 
     def _read(self, path: Path, key: str, rows: int) -> dict[str, np.ndarray] | None:
         try:

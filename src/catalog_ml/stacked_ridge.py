@@ -47,12 +47,12 @@ class CrossFittedRidge:
         self.model_ = None
         self.fit_key_ = self.cache.key(self.spec.to_dict(), self.alpha, self.n_splits, asdict(self.settings),
                                        frame_digest(frame), array_digest(self.target_))
-        return self.cache.arrays(self.fit_key_, len(frame), lambda: {"prediction": self._cross_fit()})["prediction"]
+        return self.cache.array(self.fit_key_, len(frame), self._cross_fit)
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         """The full Ridge's prediction for rows it was not fitted on."""
         key = self.cache.key(self.fit_key_, frame_digest(frame))
-        return self.cache.arrays(key, len(frame), lambda: {"prediction": self._predict(frame)})["prediction"]
+        return self.cache.array(key, len(frame), lambda: self._predict(frame))
 
     def _cross_fit(self) -> np.ndarray:
         frame, target = self.train_, self.target_
