@@ -22,6 +22,7 @@ COMMANDS_HELP = """commands:
   explain-images        Grad-CAM heatmaps over the best and worst predicted product photos
   embedding-map         PCA and t-SNE maps of an embedding table, coloured by price or category
   rank-labels           active learning: which unlabelled rows to label next
+  cache                 sizes of the cache folder's parts; prune its per-fold fitted arrays
   demo-data             write the generated demo catalogue
   demo                  the whole pipeline on the demo catalogue
 """
@@ -109,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     from catalog_ml.cli_explain import add_explain_parser
 
     add_explain_parser(sub)
+    from catalog_ml.cli_cache import add_cache_parser
+
+    add_cache_parser(sub)
 
     demo_data = sub.add_parser("demo-data", help="write the generated demo catalogue")
     _add_demo_data_arguments(demo_data)

@@ -37,6 +37,9 @@ def guarded(command: Callable[[], int | None]) -> int:
     except KeyboardInterrupt:
         print("interrupted: finished folds are kept; run the same command again to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's flush at exit would raise again
+        return 1
 
 
 def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:

