@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import tempfile
 from datetime import date
@@ -29,7 +28,7 @@ import numpy as np
 import pandas as pd
 import yaml
 from autogluon_peer import aligned_predictions, run_autogluon
-from common import SPECS, real_dataset, run_bounded
+from common import SPECS, machine_description, real_dataset, run_bounded
 
 from catalog_ml.demo_data import write_demo_dataset
 from catalog_ml.folds import load_folds, make_folds, write_folds
@@ -255,8 +254,7 @@ def write_assets(table: pd.DataFrame, command: str, work: Path, assets: Path = A
 
     from catalog_ml.outputs import markdown_table
 
-    header = (f"Measured {date.today().isoformat()} on {platform.node() or 'the dev machine'} "
-              f"({os.cpu_count()} CPU cores, {platform.processor() or platform.machine()}, no GPU) with:\n\n"
+    header = (f"Measured {date.today().isoformat()} on {machine_description()} with:\n\n"
               f"    {command}\n\n5-fold SMAPE (lower is better); our time is the sum of every step's wall time.\n\n")
     folds = peer_fold_table(table, work)
     scale = table[table["dataset"].str.startswith("synthetic")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import platform
 import resource
 import signal
 import subprocess
@@ -33,6 +34,25 @@ def real_dataset(name: str, work_dir: Path, n_folds: int = 5, seed: int = 42) ->
     if not spec.folds_path.exists():
         write_folds(make_folds(dataset, n_folds=n_folds, seed=seed), spec.folds_path, {"seed": seed})
     return dataset
+
+
+def machine_description() -> str:
+    """The machine in one line: CPU model and cores, bf16 support (MiniLM speed depends on it), memory, GPU."""
+    from catalog_ml.sentence_embeddings import cpu_has_native_bf16
+
+    cpuinfo = Path("/proc/cpuinfo")
+    names = [line.split(":", 1)[1].strip() for line in (cpuinfo.read_text().splitlines() if cpuinfo.is_file() else [])
+             if line.startswith("model name")]
+    model = names[0] if names else platform.processor() or platform.machine()
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024 ** 3 if hasattr(os, "sysconf") else 0
+    return (f"{os.cpu_count()} CPU cores ({model}, {'with' if cpu_has_native_bf16() else 'no'} native bf16), "
+            f"{memory:.0f} GiB memory, {_gpu_description()}")
+
+
+def _gpu_description() -> str:
+    import torch
+
+    return f"GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else "no GPU"
 
 
 def peak_memory_mb() -> float:

@@ -52,6 +52,7 @@ def test_synthetic_suite_tables_partial_sizes_and_resume(tmp_path: Path, monkeyp
     assert partial["smape"].between(0, 200).all()
     report = (assets / "benchmark_suite.md").read_text()
     assert "Generated catalogues" in report and "--synthetic 300,350:0" in report
+    assert "CPU cores (" in report.splitlines()[0] and "GiB memory" in report.splitlines()[0]  # the machine named
     assert (assets / "benchmark_suite.png").stat().st_size > 10_000
     state = json.loads((work / "suite_state.json").read_text())
     assert {"synthetic_300/blend", "synthetic_350/tfidf_ridge"} <= set(state)
