@@ -12,14 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pandas as pd
-from common import SPECS, real_dataset
+from common import SPECS, real_dataset, run_bounded
 
 DATASETS = ("amazon_items1000", "books", "mercari5k", "bigbasket", "myntra_styles")
 APPROACHES = ("tfidf_ridge", "xgb_spacy", "lgbm_fusion", "knn_price", "mlp_fusion")
@@ -34,16 +32,15 @@ def run_one(name: str, approach: str, work: Path, settings: list[str], tag: str)
     for setting in settings:
         command += ["--set", setting]
     env = {**os.environ, "CATALOG_ML_NO_PROGRESS": "1", "HF_HUB_OFFLINE": "1"}
-    started = time.perf_counter()
-    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    output = child.stdout.read()
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        print(f"  {approach} failed on {name}:\n{output[-2000:]}", file=sys.stderr)
-        return {"smape": float("nan"), "seconds": seconds, "peak_mb": usage.ru_maxrss / 1024}
+    with tempfile.TemporaryFile("w+") as output:
+        run = run_bounded(command, None, output, env)
+        output.seek(0)
+        text = output.read()
+    if run.exit_code != 0:
+        print(f"  {approach} failed on {name}:\n{text[-2000:]}", file=sys.stderr)
+        return {"smape": float("nan"), "seconds": run.seconds, "peak_mb": run.peak_mb}
     summary = json.loads((work / tag / "runs" / name / approach / "run.json").read_text())
-    return {"smape": summary["score"], "seconds": seconds, "peak_mb": usage.ru_maxrss / 1024}
+    return {"smape": summary["score"], "seconds": run.seconds, "peak_mb": run.peak_mb}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ import resource
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -70,21 +71,35 @@ class BoundedRun:
     overran: bool
 
 
+# The child's own peak memory: on Linux a process started by fork + exec inherits its parent's high-water RSS in
+# ru_maxrss, so a child of a benchmark that holds a large table would report at least that table's size. This small
+# wrapper (~15 MB) starts the command and writes what its own children peaked at.
+PEAK_WRAPPER = ("import resource, subprocess, sys\n"
+                "code = subprocess.call(sys.argv[2:])\n"
+                "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+                "sys.exit(code if code >= 0 else 128 - code)\n")
+
+
 def run_bounded(command: list[str], timeout: float | None, output: IO, env: dict[str, str]) -> BoundedRun:
-    """Run ``command`` in its own process group, writing to ``output``; the whole group is killed at ``timeout``."""
+    """Run ``command`` in its own process group, writing to ``output``; the whole group is killed at ``timeout``.
+    Peak memory is the command's own (the wrapper above); for a killed run, an upper bound."""
     started = time.perf_counter()
-    child = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
-    stopped = threading.Event()
+    with tempfile.TemporaryDirectory() as folder:
+        peak_file = Path(folder) / "peak_kib"
+        child = subprocess.Popen([sys.executable, "-c", PEAK_WRAPPER, str(peak_file), *command], env=env,
+                                 stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        stopped = threading.Event()
 
-    def stop() -> None:
-        stopped.set()
-        os.killpg(child.pid, signal.SIGKILL)
+        def stop() -> None:
+            stopped.set()
+            os.killpg(child.pid, signal.SIGKILL)
 
-    timer = threading.Timer(timeout, stop) if timeout else None
-    if timer is not None:
-        timer.start()
-    _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
-    if timer is not None:
-        timer.cancel()
-    return BoundedRun(child.returncode, time.perf_counter() - started, usage.ru_maxrss / 1024, stopped.is_set())
+        timer = threading.Timer(timeout, stop) if timeout else None
+        if timer is not None:
+            timer.start()
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
+        if timer is not None:
+            timer.cancel()
+        peak_kib = int(peak_file.read_text()) if peak_file.is_file() else usage.ru_maxrss
+    return BoundedRun(child.returncode, time.perf_counter() - started, peak_kib / 1024, stopped.is_set())

@@ -149,3 +149,17 @@ def test_a_stopped_run_reports_the_folds_it_finished(tmp_path: Path) -> None:
         (parts / f"fold_{fold}.score.json").write_text(json.dumps({"fold": fold, "smape": score}))
     assert bench_suite._finished_fold_scores(tmp_path) == [14.0, 16.0]
     assert bench_suite._finished_fold_scores(tmp_path / "absent") == []
+
+
+def test_a_step_peak_memory_is_its_own_not_its_parents(tmp_path: Path) -> None:
+    held = bytearray(600 * 1024 * 1024)  # this process now holds 600 MB; a forked child inherits that high-water mark
+    held[::4096] = b"\1" * len(held[::4096])
+    with open(tmp_path / "out.txt", "w") as output:
+        small = common.run_bounded([sys.executable, "-c", "pass"], None, output, {})
+        touch_300_mb = "x = bytearray(300 * 2**20); x[::4096] = b'1' * len(x[::4096])"
+        large = common.run_bounded([sys.executable, "-c", touch_300_mb], None, output, {})
+        failed = common.run_bounded([sys.executable, "-c", "raise SystemExit(3)"], None, output, {})
+    del held
+    assert small.exit_code == 0 and small.peak_mb < 100
+    assert 300 < large.peak_mb < 450
+    assert failed.exit_code == 3
