@@ -67,7 +67,8 @@ def prune_fitted(cache_dir: Path, unused_days: float | None = None, max_bytes: i
     if (unused_days is not None and unused_days < 0) or (max_bytes is not None and max_bytes < 0):
         raise CatalogError("--unused-days and --max-gb must not be negative")
     fitted = _existing(cache_dir) / FITTED_FOLDER
-    files = sorted(((p.stat().st_mtime, p.stat().st_size, p) for p in fitted.rglob("*.npz") if p.is_file()),
+    stats = [(path.stat(), path) for path in fitted.rglob("*.npz") if path.is_file()]
+    files = sorted(((stat.st_mtime, stat.st_size, path) for stat, path in stats),
                    key=lambda entry: (entry[0], str(entry[2])))  # oldest use first
     now = time.time() if now is None else now
     doomed = {path for used, _, path in files if unused_days is not None and now - used > unused_days * DAY_SECONDS}
