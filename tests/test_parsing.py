@@ -13,7 +13,7 @@ from catalog_ml.parsing import (
     title_pack_count,
     title_size,
 )
-from catalog_ml.units import normalise_unit
+from catalog_ml.units import MISSING_MARKERS, normalise_unit
 
 # ---- examples ---------------------------------------------------------------------------------------------------
 
@@ -109,7 +109,8 @@ def test_parser_never_raises(text):
     assert parsed.pack_count >= 1.0 or parsed.pack_count > 0
 
 
-@given(name=line_text, bullets=st.lists(line_text, max_size=5),
+@given(name=line_text.filter(lambda s: s.lower() not in MISSING_MARKERS),  # "Item Name: NA" means no name
+       bullets=st.lists(line_text, max_size=5),
        value=st.floats(min_value=0.01, max_value=1e5, allow_nan=False).map(lambda v: round(v, 2)),
        unit=st.sampled_from(["Ounce", "Fl Oz", "Count", "gram", "pound", "ml"]))
 def test_round_trip_of_composed_content(name, bullets, value, unit):
