@@ -28,6 +28,9 @@ class XgbSpacyConfig:
     max_depth: int = field(default=7, metadata={"help": "tree depth"})
     subsample: float = field(default=0.8, metadata={"help": "row share per tree"})
     colsample_bytree: float = field(default=0.6, metadata={"help": "feature share per tree"})
+    max_bin: int = field(default=64, metadata={
+        "help": "histogram bins per feature (myntra folds 0 and 2: 256 bins 28 + 30 s, SMAPE 17.73 / 17.99; 64 bins "
+                "14 + 14 s, 17.73 / 18.03)"})
     max_rounds: int = field(default=3000, metadata={"help": "boosting rounds at most"})
     early_stopping_rounds: int = field(default=100, metadata={"help": "patience on the inner early-stopping split"})
     early_stopping_share: float = field(default=0.1, metadata={
@@ -75,8 +78,9 @@ class XgbSpacy(Approach):
         features = self.cache_.array(self.features_key_, len(train), self._fit_transformers)
         stop = self.early_stopping_mask(len(train), c.early_stopping_share)
         shared = dict(n_estimators=c.max_rounds, learning_rate=c.learning_rate, max_depth=c.max_depth,
-                      subsample=c.subsample, colsample_bytree=c.colsample_bytree, tree_method="hist", n_jobs=2,
-                      random_state=self.context.seed, early_stopping_rounds=c.early_stopping_rounds)
+                      subsample=c.subsample, colsample_bytree=c.colsample_bytree, tree_method="hist",
+                      max_bin=c.max_bin, n_jobs=2, random_state=self.context.seed,
+                      early_stopping_rounds=c.early_stopping_rounds)
         if self.is_classification:
             self.model_ = xgb.XGBClassifier(objective="multi:softprob", eval_metric="mlogloss", **shared)
         else:
