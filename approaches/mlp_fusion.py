@@ -49,6 +49,8 @@ class MlpFusion(Approach):
         import torch
         from torch import nn
 
+        from catalog_ml.fast_dropout import UniformDropout
+
         c = self.config
         if c.inputs == "image" and not c.image_embeddings:
             raise CatalogError("mlp_fusion: inputs=image needs --set image_embeddings=PATH.parquet")
@@ -68,8 +70,8 @@ class MlpFusion(Approach):
         generator = torch.Generator().manual_seed(self.context.seed)
         torch.manual_seed(self.context.seed)
         self.network_ = nn.Sequential(
-            nn.Linear(x.shape[1], c.hidden), nn.BatchNorm1d(c.hidden), nn.ReLU(), nn.Dropout(c.dropout),
-            nn.Linear(c.hidden, c.hidden // 2), nn.BatchNorm1d(c.hidden // 2), nn.ReLU(), nn.Dropout(c.dropout),
+            nn.Linear(x.shape[1], c.hidden), nn.BatchNorm1d(c.hidden), nn.ReLU(), UniformDropout(c.dropout),
+            nn.Linear(c.hidden, c.hidden // 2), nn.BatchNorm1d(c.hidden // 2), nn.ReLU(), UniformDropout(c.dropout),
             nn.Linear(c.hidden // 2, outputs))
         if not self.is_classification:
             with torch.no_grad():
