@@ -21,13 +21,14 @@ import json
 import os
 import sys
 import tempfile
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
-from autogluon_peer import aligned_predictions, run_autogluon
+from autogluon_peer import EXCLUDED_MODELS, aligned_predictions, run_autogluon
 from common import SPECS, machine_description, real_dataset, run_bounded
 
 from catalog_ml.demo_data import write_demo_dataset
@@ -40,6 +41,15 @@ DATASETS = ("amazon_items1000", "flipkart1050", "mercari5k", "books", "bigbasket
 APPROACHES = ("median_baseline", "tfidf_ridge", "xgb_spacy", "lgbm_fusion", "knn_price", "mlp_fusion")
 SCALE_APPROACHES = ("median_baseline", "tfidf_ridge", "lgbm_fusion")
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+@dataclass(frozen=True)
+class PeerSettings:
+    """Whether to start AutoGluon fits, its environment, and the model types it leaves out."""
+
+    enabled: bool
+    venv: Path
+    exclude: tuple[str, ...] = EXCLUDED_MODELS
 
 
 class Suite:
@@ -81,7 +91,7 @@ def catalog(*arguments: str) -> list[str]:
 
 
 def run_dataset(suite: Suite, name: str, dataset: Dataset, spec_path: Path, folds_file: Path,
-                approaches: tuple[str, ...], peer: bool, venv: Path, only_folds: str = "") -> list[dict]:
+                approaches: tuple[str, ...], peer: PeerSettings, only_folds: str = "") -> list[dict]:
     """Every approach, the honest blend (all folds only) and the peer on one dataset; one table row per step."""
     work, rows = suite.work, []
     common = ["--dataset", str(spec_path), "--folds-file", str(folds_file), "--runs-dir", str(work / "runs"),
@@ -123,8 +133,8 @@ def run_dataset(suite: Suite, name: str, dataset: Dataset, spec_path: Path, fold
     our_seconds = sum(r["seconds"] for r in rows)
     rows.append({"dataset": name, "step": "ours: total", "smape": blend_score, "seconds": our_seconds,
                  "peak_mb": max(r["peak_mb"] for r in rows), "ok": True})
-    if peer or f"{name}/autogluon" in suite.state:  # a recorded peer result is shown even with --no-peer
-        rows.append(_peer(suite, name, dataset, our_seconds, venv, fold_scores))
+    if peer.enabled or f"{name}/autogluon" in suite.state:  # a recorded peer result is shown even with --no-peer
+        rows.append(_peer(suite, name, dataset, our_seconds, peer, fold_scores))
     return rows
 
 
@@ -144,13 +154,15 @@ def _run_score(run_dir: Path) -> float:
     return float("nan") if score is None else score
 
 
-def _peer(suite: Suite, name: str, dataset: Dataset, our_seconds: float, venv: Path,
+def _peer(suite: Suite, name: str, dataset: Dataset, our_seconds: float, peer: PeerSettings,
           fold_scores: pd.DataFrame | None) -> dict:
     key = f"{name}/autogluon"
     if key not in suite.state:
-        print(f"  autogluon best_quality, time limit {our_seconds:.0f} s ...", flush=True)
-        result = run_autogluon(dataset, load_folds(dataset), our_seconds, suite.work / "autogluon" / name, venv)
-        record = {"status": result.status, "seconds": result.seconds, "folds": {}}
+        left_out = f", without {','.join(peer.exclude)}" if peer.exclude else ""
+        print(f"  autogluon best_quality{left_out}, time limit {our_seconds:.0f} s ...", flush=True)
+        result = run_autogluon(dataset, load_folds(dataset), our_seconds, suite.work / "autogluon" / name, peer.venv,
+                               exclude=peer.exclude)
+        record = {"status": result.status, "seconds": result.seconds, "folds": {}, "excluded": list(peer.exclude)}
         if result.predictions is not None:
             folds = load_folds(dataset)
             pred = aligned_predictions(result.predictions, dataset.train[dataset.spec.id_column].to_numpy(),
@@ -172,7 +184,8 @@ def _peer(suite: Suite, name: str, dataset: Dataset, our_seconds: float, venv: P
           f"{record['seconds']:.0f} s", flush=True)
     return {"dataset": name, "step": f"autogluon best_quality ({record['status']})",
             "smape": record.get("smape", float("nan")), "seconds": record["seconds"], "peak_mb": float("nan"),
-            "ok": record["status"] == "ok", "autogluon_folds": json.dumps(record["folds"])}
+            "ok": record["status"] == "ok", "autogluon_folds": json.dumps(record["folds"]),
+            "autogluon_excluded": ",".join(record.get("excluded", []))}
 
 
 def synthetic(suite: Suite, size: str) -> list[dict]:
@@ -192,8 +205,8 @@ def synthetic(suite: Suite, size: str) -> list[dict]:
     if not dataset.spec.folds_path.is_file():
         write_folds(make_folds(dataset, n_folds=5, seed=42, use_images=False), dataset.spec.folds_path, {})
     print(f"\n{name}: {len(dataset.train)} rows", flush=True)
-    return run_dataset(suite, name, dataset, spec_path, dataset.spec.folds_path, SCALE_APPROACHES, False, Path(),
-                       only_folds.replace(";", ","))
+    return run_dataset(suite, name, dataset, spec_path, dataset.spec.folds_path, SCALE_APPROACHES,
+                       PeerSettings(False, Path()), only_folds.replace(";", ","))
 
 
 def comparison_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -245,6 +258,16 @@ def peer_fold_table(table: pd.DataFrame, work: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _peer_description(table: pd.DataFrame) -> str:
+    """How AutoGluon was run, with the model types it left out (recorded per dataset)."""
+    if "autogluon_excluded" not in table.columns:
+        return ""
+    peer = table.dropna(subset=["autogluon_excluded"])
+    left_out = sorted({excluded or "nothing" for excluded in peer["autogluon_excluded"].fillna("")})
+    return (f"AutoGluon: best_quality, log1p target with MAE, our total time on the dataset as its time limit (each "
+            f"fold a fifth), model types left out: {'; '.join(left_out)}.\n\n") if len(peer) else ""
+
+
 def write_assets(table: pd.DataFrame, command: str, work: Path, assets: Path = ASSETS) -> None:
     """assets/benchmark_suite.md (tables, date, machine, command) and assets/benchmark_suite.png (two charts)."""
     import matplotlib
@@ -255,7 +278,8 @@ def write_assets(table: pd.DataFrame, command: str, work: Path, assets: Path = A
     from catalog_ml.outputs import markdown_table
 
     header = (f"Measured {date.today().isoformat()} on {machine_description()} with:\n\n"
-              f"    {command}\n\n5-fold SMAPE (lower is better); our time is the sum of every step's wall time.\n\n")
+              f"    {command}\n\n5-fold SMAPE (lower is better); our time is the sum of every step's wall time.\n\n"
+              f"{_peer_description(table)}")
     folds = peer_fold_table(table, work)
     scale = table[table["dataset"].str.startswith("synthetic")]
     scale = scale[scale["step"].isin(SCALE_APPROACHES)].assign(
@@ -304,12 +328,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="start no AutoGluon fit (results already recorded are still shown)")
     parser.add_argument("--autogluon-venv", type=Path, default=None,
                         help="AutoGluon's own environment (default: WORK_DIR/autogluon-venv; built when missing)")
+    parser.add_argument("--autogluon-exclude", default=",".join(EXCLUDED_MODELS),
+                        help="AutoGluon model types to leave out of best_quality (default %(default)s: they ignore "
+                             "their time share on 2 cores; '' runs the full preset)")
     parser.add_argument("--assets", action="store_true", help="write benchmark_suite.md and .png into --assets-dir")
     parser.add_argument("--assets-dir", type=Path, default=ASSETS, help="where --assets writes (default: assets/)")
     args = parser.parse_args(argv)
     args.work_dir.mkdir(parents=True, exist_ok=True)
     suite = Suite(args.work_dir, args.step_timeout)
-    venv = args.autogluon_venv or args.work_dir / "autogluon-venv"
+    peer = PeerSettings(args.peer, args.autogluon_venv or args.work_dir / "autogluon-venv",
+                        tuple(filter(None, args.autogluon_exclude.split(","))))
     rows: list[dict] = []
     for name in filter(None, args.datasets.split(",")):
         dataset = real_dataset(name, args.work_dir)
@@ -317,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"\n{name}: {len(dataset.train)} rows", flush=True)
         rows += run_dataset(suite, name, dataset, SPECS / f"{name}.yaml", dataset.spec.folds_path,
-                            tuple(args.approaches.split(",")), args.peer, venv)
+                            tuple(args.approaches.split(",")), peer)
     for size in filter(None, args.synthetic.split(",")):
         rows += synthetic(suite, size)
     table = pd.DataFrame(rows)

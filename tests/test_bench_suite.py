@@ -116,12 +116,30 @@ def test_peer_crash_overrun_and_install_failure_are_reported(demo_spec_path: Pat
     assert missing.status.startswith("not installed: install failed") and missing.predictions is None
 
 
+def test_peer_leaves_out_model_types_and_reports_why_it_gave_up(demo_spec_path: Path, tmp_path: Path) -> None:
+    dataset = load_dataset(load_spec(demo_spec_path))
+    folds = load_folds(dataset)
+    gives_up = ('echo "$@"; o=$(echo "$@" | sed "s/.*--out //"); mkdir -p "$o"; '
+                'printf "no model fitted in its 8 s share of fold 0" > "$o/failure.txt"; exit 4')
+    result = autogluon_peer.run_autogluon(dataset, folds, 40.0, tmp_path / "short", fake_venv(tmp_path / "a", gives_up))
+    assert result.status == "failed: no model fitted in its 8 s share of fold 0" and result.predictions is None
+    assert "--exclude-models RF,XT" in (tmp_path / "short" / "autogluon.log").read_text()  # the default
+
+    crashes = fake_venv(tmp_path / "b", "printf '[%s]' \"$@\"; exit 5")
+    full = autogluon_peer.run_autogluon(dataset, folds, 40.0, tmp_path / "short", crashes, exclude=())
+    assert full.status.startswith("failed: exit 5")  # the reason the earlier run left is not reused
+    assert "[--exclude-models][][--out]" in (tmp_path / "short" / "autogluon.log").read_text()
+
+
 def test_suite_records_a_failed_peer_and_keeps_ours(demo_spec_path: Path, tmp_path: Path) -> None:
     dataset = load_dataset(load_spec(demo_spec_path))
     suite = bench_suite.Suite(tmp_path)
-    row = bench_suite._peer(suite, "demo", dataset, 3.0, fake_venv(tmp_path, "exit 2"), None)
+    row = bench_suite._peer(suite, "demo", dataset, 3.0, bench_suite.PeerSettings(True, fake_venv(tmp_path, "exit 2")),
+                            None)
     assert row["step"].startswith("autogluon best_quality (failed: exit 2") and not row["ok"]
     assert json.loads((tmp_path / "suite_state.json").read_text())["demo/autogluon"]["folds"] == {}
+    assert row["autogluon_excluded"] == "RF,XT"
+    assert "model types left out: RF,XT" in bench_suite._peer_description(pd.DataFrame([row]))
 
 
 def test_missing_dataset_folder_is_skipped_with_a_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
