@@ -13,6 +13,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from catalog_ml.approach import Approach, Explanation
+from catalog_ml.cached_tfidf import fitted_tfidf
 from catalog_ml.cli_run import approach_main
 from catalog_ml.embedding_table import embeddings_for, read_embedding_table
 from catalog_ml.fitted_cache import FittedCache
@@ -70,10 +71,11 @@ class LgbmFusion(Approach):
         c = self.config
         use_ridge = c.text_ridge and not self.is_classification
         cap = c.tfidf_max_features or (2_000 if use_ridge else 20_000)
-        self.tfidf_ = TfidfVectorizer(ngram_range=(1, c.word_ngram_max), min_df=c.tfidf_min_df,
-                                      max_features=cap, sublinear_tf=True, dtype=np.float32)
-        train_text = self.tfidf_.fit_transform(joined_text(train, self.spec, c.max_text_chars))
-        train_text.sort_indices()  # as transform() leaves them: LightGBM bins unsorted rows differently
+        self.tfidf_, train_text = fitted_tfidf(
+            lambda: TfidfVectorizer(ngram_range=(1, c.word_ngram_max), min_df=c.tfidf_min_df, max_features=cap,
+                                    sublinear_tf=True, dtype=np.float32),
+            joined_text(train, self.spec, c.max_text_chars),
+            FittedCache(self.context.cache_dir, "lgbm_fusion_tfidf", source_files=[__file__]))
         self.categories_ = {column: pd.Index(train[column].dropna().astype(str).unique())
                             for column in self.spec.categorical_columns}
         self.embeddings_ = (read_embedding_table(c.image_embeddings, train[self.spec.id_column])

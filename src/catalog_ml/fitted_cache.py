@@ -87,8 +87,10 @@ class FittedCache:
         digest.update(json.dumps(parts, sort_keys=True, default=str).encode())
         return digest.hexdigest()[:32]
 
-    def arrays(self, key: str, rows: int, compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-        """The arrays stored under ``key`` (each with ``rows`` rows), or ``compute()``'s, which are then stored."""
+    def arrays(self, key: str, rows: int | None,
+               compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+        """The arrays stored under ``key`` (each with ``rows`` rows), or ``compute()``'s, which are then stored.
+        ``rows=None`` skips the length check, for arrays of other shapes (the caller checks how they fit together)."""
         if self.folder is None:
             return compute()
         path = self.folder / f"{key}.npz"
@@ -105,7 +107,12 @@ class FittedCache:
         """One array: ``arrays`` for producers that store a single one."""
         return self.arrays(key, rows, lambda: {"values": compute()})["values"]
 
-    def _read(self, path: Path, key: str, rows: int) -> dict[str, np.ndarray] | None:
+    def forget(self, key: str) -> None:
+        """Remove what is stored under ``key`` (its parts did not fit together): the next ``arrays`` recomputes it."""
+        if self.folder is not None:
+            (self.folder / f"{key}.npz").unlink(missing_ok=True)
+
+    def _read(self, path: Path, key: str, rows: int | None) -> dict[str, np.ndarray] | None:
         try:
             with np.load(path, allow_pickle=False) as stored:
                 arrays = {name: stored[name] for name in stored.files}
@@ -115,7 +122,7 @@ class FittedCache:
         if str(arrays.pop(KEY_ENTRY, "")) != key:
             log.warning("%s: fitted cache holds another key: rebuilding", path)
             return None
-        if not arrays or any(a.ndim == 0 or len(a) != rows for a in arrays.values()):
+        if not arrays or any(a.ndim == 0 or (rows is not None and len(a) != rows) for a in arrays.values()):
             log.warning("%s: fitted cache does not hold %d rows: rebuilding", path, rows)
             return None
         return arrays
