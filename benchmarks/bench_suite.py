@@ -263,7 +263,7 @@ def _peer_description(table: pd.DataFrame) -> str:
     if "autogluon_excluded" not in table.columns:
         return ""
     peer = table.dropna(subset=["autogluon_excluded"])
-    left_out = sorted({excluded or "nothing" for excluded in peer["autogluon_excluded"].fillna("")})
+    left_out = sorted({excluded or "nothing" for excluded in peer["autogluon_excluded"]})
     return (f"AutoGluon: best_quality, log1p target with MAE, our total time on the dataset as its time limit (each "
             f"fold a fifth), model types left out: {'; '.join(left_out)}.\n\n") if len(peer) else ""
 

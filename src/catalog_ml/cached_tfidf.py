@@ -9,7 +9,6 @@ logged and refitted.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 import numpy as np
@@ -19,16 +18,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from catalog_ml.fitted_cache import FittedCache, frame_digest
 
-log = logging.getLogger(__name__)
 STORED = {"terms", "idf", "data", "indices", "indptr"}
 
 
 def fitted_tfidf(make: Callable[[], TfidfVectorizer], texts: pd.Series,
                  cache: FittedCache) -> tuple[TfidfVectorizer, sp.csr_matrix]:
     """``make()`` fitted on ``texts`` and their TF-IDF matrix (CSR, sorted indices), from ``cache`` when stored."""
-    settings = make().get_params()
-    settings.pop("dtype")  # a class: its name is in the key below
-    key = cache.key("tfidf", settings, str(make().dtype), frame_digest(texts.to_frame("text")))
+    key = cache.key("tfidf", make().get_params(), frame_digest(texts.to_frame("text")))
 
     def fit() -> dict[str, np.ndarray]:
         vectorizer = make()
@@ -37,24 +33,18 @@ def fitted_tfidf(make: Callable[[], TfidfVectorizer], texts: pd.Series,
         return {"terms": vectorizer.get_feature_names_out().astype(str), "idf": vectorizer.idf_,
                 "data": matrix.data, "indices": matrix.indices, "indptr": matrix.indptr}
 
-    restored = _restore(make, cache.arrays(key, None, fit), len(texts))
-    if restored is None:
-        log.warning("cached TF-IDF of %d rows does not fit together: refitting", len(texts))
-        cache.forget(key)
-        restored = _restore(make, cache.arrays(key, None, fit), len(texts))
-        assert restored is not None  # a fresh fit always fits together
-    return restored
-
-
-def _restore(make: Callable[[], TfidfVectorizer], stored: dict[str, np.ndarray],
-             rows: int) -> tuple[TfidfVectorizer, sp.csr_matrix] | None:
-    if set(stored) != STORED:
-        return None
-    terms, idf, indptr = stored["terms"], stored["idf"], stored["indptr"]
-    if len(terms) != len(idf) or len(indptr) != rows + 1 or len(stored["data"]) != indptr[-1]:
-        return None
+    rows = len(texts)
+    stored = cache.arrays(key, None, fit, fits=lambda arrays: _fits_together(arrays, rows))
     vectorizer = make()
-    vectorizer.set_params(vocabulary={str(term): i for i, term in enumerate(terms)})
-    vectorizer.idf_ = idf
-    matrix = sp.csr_matrix((stored["data"], stored["indices"], indptr), shape=(rows, len(terms)))
+    vectorizer.set_params(vocabulary={str(term): i for i, term in enumerate(stored["terms"])})
+    vectorizer.idf_ = stored["idf"]
+    matrix = sp.csr_matrix((stored["data"], stored["indices"], stored["indptr"]), shape=(rows, len(stored["terms"])))
     return vectorizer, matrix
+
+
+def _fits_together(stored: dict[str, np.ndarray], rows: int) -> bool:
+    """The stored parts are those ``fitted_tfidf`` writes, for ``rows`` rows, with one idf weight per term."""
+    if set(stored) != STORED:
+        return False
+    indptr = stored["indptr"]
+    return len(stored["terms"]) == len(stored["idf"]) and len(indptr) == rows + 1 and len(stored["data"]) == indptr[-1]

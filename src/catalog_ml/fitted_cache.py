@@ -87,15 +87,16 @@ class FittedCache:
         digest.update(json.dumps(parts, sort_keys=True, default=str).encode())
         return digest.hexdigest()[:32]
 
-    def arrays(self, key: str, rows: int | None,
-               compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    def arrays(self, key: str, rows: int | None, compute: Callable[[], dict[str, np.ndarray]],
+               fits: Callable[[dict[str, np.ndarray]], bool] | None = None) -> dict[str, np.ndarray]:
         """The arrays stored under ``key`` (each with ``rows`` rows), or ``compute()``'s, which are then stored.
-        ``rows=None`` skips the length check, for arrays of other shapes (the caller checks how they fit together)."""
+        ``rows=None`` skips the length check, for arrays of other shapes; ``fits`` then says whether stored arrays
+        fit together (a stored set it refuses is rebuilt)."""
         if self.folder is None:
             return compute()
         path = self.folder / f"{key}.npz"
         if path.is_file():
-            stored = self._read(path, key, rows)
+            stored = self._read(path, key, rows, fits)
             if stored is not None:
                 _mark_used(path)
                 return stored
@@ -107,12 +108,8 @@ class FittedCache:
         """One array: ``arrays`` for producers that store a single one."""
         return self.arrays(key, rows, lambda: {"values": compute()})["values"]
 
-    def forget(self, key: str) -> None:
-        """Remove what is stored under ``key`` (its parts did not fit together): the next ``arrays`` recomputes it."""
-        if self.folder is not None:
-            (self.folder / f"{key}.npz").unlink(missing_ok=True)
-
-    def _read(self, path: Path, key: str, rows: int | None) -> dict[str, np.ndarray] | None:
+    def _read(self, path: Path, key: str, rows: int | None,
+              fits: Callable[[dict[str, np.ndarray]], bool] | None) -> dict[str, np.ndarray] | None:
         try:
             with np.load(path, allow_pickle=False) as stored:
                 arrays = {name: stored[name] for name in stored.files}
@@ -124,6 +121,9 @@ class FittedCache:
             return None
         if not arrays or any(a.ndim == 0 or (rows is not None and len(a) != rows) for a in arrays.values()):
             log.warning("%s: fitted cache does not hold %d rows: rebuilding", path, rows)
+            return None
+        if fits is not None and not fits(arrays):
+            log.warning("%s: fitted cache does not fit together: rebuilding", path)
             return None
         return arrays
 
