@@ -45,7 +45,7 @@ class ClassicalBaselines(Approach):
         c = self.config
         settings = SparseTextSettings(word_max_features=c.word_max_features, char_max_features=c.char_max_features,
                                       max_text_chars=c.max_text_chars, use_dense=c.model != "naive_bayes")
-        self.features_ = SparseTextFeatures(self.spec, settings)
+        self.features_ = SparseTextFeatures(self.spec, settings, self.context.cache_dir)
         matrix = self.features_.fit_transform(train)
         self.present_, codes = self.local_class_codes(train)
         seed = self.context.seed

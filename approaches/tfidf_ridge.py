@@ -45,7 +45,7 @@ class TfidfRidge(Approach):
         c = self.config
         settings = SparseTextSettings(**{f.name: getattr(c, f.name) for f in fields(SparseTextSettings)
                                          if hasattr(c, f.name)})
-        self.features_ = SparseTextFeatures(self.spec, settings)
+        self.features_ = SparseTextFeatures(self.spec, settings, self.context.cache_dir)
         matrix = self.features_.fit_transform(train)
         if self.is_classification:
             self.present_, codes = self.local_class_codes(train)

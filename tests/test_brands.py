@@ -1,9 +1,8 @@
 import numpy as np
-import pandas as pd
 import pytest
 
-from catalog_ml.brands import RARE, BrandExtractor, clean_title, target_encode
-from catalog_ml.feature_cache import cached_frame
+from catalog_ml import brands
+from catalog_ml.brands import RARE, BrandExtractor, clean_title, leading_entity_words, target_encode
 
 TRAIN_TITLES = [
     "La Victoria Green Taco Sauce Mild, 12 Ounce (Pack of 6)",
@@ -53,19 +52,24 @@ def test_grouped_target_encoding_keeps_a_twins_price_out():
     assert np.allclose(grouped, prior)  # with each pair in one inner fold, only the prior is left
 
 
-def test_feature_cache_reuses_and_rebuilds_corrupt_files(tmp_path):
-    calls = []
+def test_spacy_parses_each_title_once_across_folds(tmp_path, monkeypatch):
+    parsed = []
+    model = brands.load_spacy_model()
 
-    def compute():
-        calls.append(1)
-        return pd.DataFrame({"v": [1, 2]})
+    class CountingModel:
+        def pipe(self, titles, batch_size):
+            parsed.extend(titles)
+            return model.pipe(titles, batch_size=batch_size)
 
-    assert cached_frame(tmp_path, "producer_v1", ["a", "b"], compute)["v"].tolist() == [1, 2]
-    cached_frame(tmp_path, "producer_v1", ["a", "b"], compute)
-    assert len(calls) == 1
-    cached_frame(tmp_path, "producer_v2", ["a", "b"], compute)  # another producer (model) never shares a file
-    assert len(calls) == 2
-    (cache_file,) = (tmp_path / "producer_v1").glob("*.parquet")
-    cache_file.write_bytes(cache_file.read_bytes()[:20])  # truncated by a crash
-    assert cached_frame(tmp_path, "producer_v1", ["a", "b"], compute)["v"].tolist() == [1, 2]
-    assert len(calls) == 3
+    monkeypatch.setattr(brands, "load_spacy_model", lambda: CountingModel())
+    first = leading_entity_words(TRAIN_TITLES[:4], tmp_path)
+    second = leading_entity_words(TRAIN_TITLES[2:], tmp_path)  # the next fold: two titles seen, two new
+    assert parsed == TRAIN_TITLES  # each title went through spaCy once
+    assert np.array_equal(second[:2], first[2:])
+    assert np.array_equal(leading_entity_words(TRAIN_TITLES, None), np.concatenate([first, second[2:]]))
+    expected = leading_entity_words(TRAIN_TITLES, None)
+    (shard, *_) = (tmp_path / "spacy_leading_entity_v2").glob("*.parquet")
+    shard.write_bytes(shard.read_bytes()[:20])  # truncated by a crash: those titles are parsed again
+    parsed.clear()
+    assert np.array_equal(leading_entity_words(TRAIN_TITLES, tmp_path), expected)
+    assert 0 < len(parsed) < len(TRAIN_TITLES)

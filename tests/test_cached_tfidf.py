@@ -65,3 +65,14 @@ def test_a_stored_entry_whose_parts_do_not_fit_is_refitted(tmp_path, caplog):
 
     fitted_tfidf(make, TEXTS, FittedCache(None, "tfidf"))  # no cache folder: fitted every time
     assert make.fits == 3
+
+
+def test_terms_of_any_script_and_length_round_trip_compactly(tmp_path):
+    texts = pd.Series(["grüne teekanne " + "x" * 5000, "grüne tasse 商品", "商品 teekanne " + "x" * 5000, "tasse"])
+    make = lambda: TfidfVectorizer(min_df=1, dtype=np.float32)  # noqa: E731
+    reference = make().fit(texts)
+    fitted_tfidf(make, texts, FittedCache(tmp_path, "tfidf"))
+    vectorizer, _ = fitted_tfidf(make, texts, FittedCache(tmp_path, "tfidf"))
+    assert vectorizer.vocabulary_ == reference.vocabulary_
+    (path,) = (tmp_path / "fitted" / "tfidf").glob("*.npz")
+    assert path.stat().st_size < 12_000  # one 5,000-character term is not padded onto every other term

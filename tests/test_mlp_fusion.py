@@ -9,21 +9,23 @@ from catalog_ml.metrics import smape
 from catalog_ml.spec import load_spec
 
 
-def image_only_model(dataset, table_path, tmp_path):
-    overrides = ["inputs=image", f"image_embeddings={table_path}", "max_epochs=40", "patience=40"]
+def image_only_model(dataset, table_path, tmp_path, extra=()):
+    overrides = ["inputs=image", f"image_embeddings={table_path}", "max_epochs=40", "patience=40", *extra]
     return new_model("mlp_fusion", dataset.spec, tmp_path / "cache", overrides)
 
 
-def photo_table(ids: pd.Series, signal: np.ndarray, seed: int) -> pd.DataFrame:
-    """Four embedding columns: the first carries ``signal`` (the rest are noise)."""
-    noise = np.random.default_rng(seed).normal(size=(len(ids), 4))
+def photo_table(ids: pd.Series, signal: np.ndarray, seed: int, width: int = 4) -> pd.DataFrame:
+    """``width`` embedding columns: the first carries ``signal`` (the rest are noise)."""
+    noise = np.random.default_rng(seed).normal(size=(len(ids), width))
     noise[:, 0] += signal
-    table = pd.DataFrame(noise, columns=[f"img_{i}" for i in range(4)])
+    table = pd.DataFrame(noise, columns=[f"img_{i}" for i in range(width)])
     table.insert(0, "id", ids.to_numpy())
     return table
 
 
-def test_image_embeddings_carry_their_signal_and_rows_without_a_photo_still_get_a_price(demo_template, tmp_path):
+@pytest.mark.parametrize("width, components", [(4, 128), (64, 8)])  # 64 -> 8: PCA fitted on the fold's photos
+def test_image_embeddings_carry_their_signal_and_rows_without_a_photo_still_get_a_price(demo_template, tmp_path,
+                                                                                          width, components):
     dataset = load_dataset(load_spec(demo_template / "dataset.yaml"))
     id_column = dataset.spec.id_column
     train, valid = dataset.train.iloc[:300], dataset.train.iloc[300:]
@@ -34,9 +36,10 @@ def test_image_embeddings_carry_their_signal_and_rows_without_a_photo_still_get_
     for name, signal in {"informative": 3 * (log_price[with_photo] - log_price.mean()),
                          "noise": np.zeros(with_photo.sum())}.items():
         path = tmp_path / f"{name}.parquet"
-        photo_table(ids, signal, seed=0).to_parquet(path)
-        model = image_only_model(dataset, path, tmp_path)
+        photo_table(ids, signal, seed=0, width=width).to_parquet(path)
+        model = image_only_model(dataset, path, tmp_path, [f"image_components={components}"])
         model.fit(train)
+        assert (model.image_pca_ is not None) == (width > components)
         predictions = model.predict(valid)
         assert np.isfinite(predictions).all() and (predictions > 0).all()
         photographed = with_photo[300:]

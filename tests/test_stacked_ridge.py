@@ -1,6 +1,9 @@
 import numpy as np
 import pandas as pd
+from approach_models import new_model
+from sklearn.feature_extraction.text import TfidfVectorizer
 
+from catalog_ml.fitted_cache import FittedCache
 from catalog_ml.loading import load_dataset
 from catalog_ml.spec import load_spec
 from catalog_ml.stacked_ridge import CrossFittedRidge
@@ -45,7 +48,6 @@ def test_a_single_near_duplicate_group_gets_the_mean_not_its_own_prices(demo_tem
 def test_a_cached_fold_reads_the_same_column_and_refits_only_for_rows_never_transformed(demo_template, tmp_path,
                                                                                        monkeypatch):
     from catalog_ml import stacked_ridge
-    from catalog_ml.fitted_cache import FittedCache
 
     dataset = load_dataset(load_spec(demo_template / "dataset.yaml"))
     train, valid, unseen = dataset.train.iloc[:200], dataset.train.iloc[200:260], dataset.train.iloc[260:300]
@@ -70,3 +72,21 @@ def test_a_cached_fold_reads_the_same_column_and_refits_only_for_rows_never_tran
 
     moved = CrossFittedRidge(dataset.spec, cache=FittedCache(tmp_path, "ridge")).fit_transform(train, target + 1.0)
     assert not np.allclose(moved, expected[0])  # another target is another key
+
+
+def test_the_ridge_column_reuses_the_tfidf_that_tfidf_ridge_fitted_on_the_same_fold(demo_template, tmp_path,
+                                                                                      monkeypatch):
+    dataset = load_dataset(load_spec(demo_template / "dataset.yaml"))
+    train, valid = dataset.train.iloc[:200], dataset.train.iloc[200:260]
+    fits = []
+    original = TfidfVectorizer.fit_transform
+    monkeypatch.setattr(TfidfVectorizer, "fit_transform", lambda self, *a, **k: fits.append(1) or original(self, *a,
+                                                                                                           **k))
+    linear = new_model("tfidf_ridge", dataset.spec, tmp_path)
+    linear.fit(train)
+    assert len(fits) == 2  # word and character n-grams
+    ridge = CrossFittedRidge(dataset.spec, cache=FittedCache(tmp_path, "cross_fitted_ridge"))
+    ridge.fit_transform(train, np.log1p(dataset.target.to_numpy(dtype=float)[:200]))
+    assert len(fits) == 2  # both read from the cache tfidf_ridge filled
+    assert (ridge.features_.transform(valid) != linear.features_.transform(valid)).nnz == 0
+    assert np.allclose(ridge.transform(valid), np.log1p(linear.predict(valid)), atol=1e-6)  # the same full Ridge

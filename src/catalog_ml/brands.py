@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from catalog_ml.errors import CatalogError
-from catalog_ml.feature_cache import cached_frame
+from catalog_ml.vector_store import TextVectorStore
 
 RARE = "__rare__"
 MAX_BRAND_WORDS = 3
@@ -54,18 +54,24 @@ def title_words(title: str) -> list[str]:
 
 
 def leading_entity_words(titles: list[str], cache_dir: Path | None = None) -> np.ndarray:
-    """For each title, how many words the spaCy entity starting at its first token spans (0 when none)."""
-    def compute() -> pd.DataFrame:
+    """For each title, how many words the spaCy entity starting at its first token spans (0 when none).
+
+    With ``cache_dir`` the answer is stored per title, so each fold (and each later run) parses only the titles it has
+    not seen before, not its whole training set again.
+    """
+    def parse(unseen: list[str]) -> np.ndarray:
         nlp = load_spacy_model()
         lengths = []
-        for doc in nlp.pipe(titles, batch_size=256):
+        for doc in nlp.pipe(unseen, batch_size=256):
             first = next((e for e in doc.ents if e.start == 0 and e.label_ in _ENTITY_LABELS), None)
             lengths.append(len(title_words(first.text)) if first is not None else 0)
-        return pd.DataFrame({"entity_words": np.asarray(lengths, dtype=np.int16)})
+        return np.asarray(lengths, dtype=np.float32).reshape(-1, 1)
 
-    if cache_dir is None:
-        return compute()["entity_words"].to_numpy()
-    return cached_frame(cache_dir, "spacy_leading_entity_v1", titles, compute)["entity_words"].to_numpy()
+    if not titles:
+        return np.zeros(0, dtype=np.int16)
+    lengths = parse(titles) if cache_dir is None else TextVectorStore(
+        Path(cache_dir) / "spacy_leading_entity_v2", dim=1).lookup(titles, parse)
+    return lengths[:, 0].astype(np.int16)
 
 
 class BrandExtractor:

@@ -1,10 +1,11 @@
 """A TF-IDF vectorizer fitted on a fold's training text, cached with that text's matrix.
 
-Fitting the vocabulary of word (1,2)-grams over 35k myntra rows and transforming them is a few seconds of every fold,
-repeated by every warm run. The fitted state (the terms, their idf weights) and the training matrix are stored in a
-``FittedCache`` under a key over the vectorizer's settings and the text itself; a warm run rebuilds the vectorizer
-from them, and it transforms new text exactly as the one fitted. A stored entry whose parts do not fit together is
-logged and refitted.
+Fitting the vocabulary of word and character n-grams over 35k myntra rows and transforming them takes seconds of every
+fold, repeated by every approach that fits the same TF-IDF and by every warm run. The fitted state (the terms, their
+idf weights) and the training matrix are stored in a ``FittedCache`` under a key over the vectorizer's settings and
+the text itself; a later call rebuilds the vectorizer from them, and it transforms new text exactly as the one
+fitted. The terms are stored as UTF-8 bytes and end offsets (a fixed-width string array would be as wide as the
+longest term times the vocabulary). A stored entry whose parts do not fit together is logged and refitted.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from catalog_ml.fitted_cache import FittedCache, frame_digest
 
-STORED = {"terms", "idf", "data", "indices", "indptr"}
+STORED = {"term_bytes", "term_ends", "idf", "data", "indices", "indptr"}
 
 
 def fitted_tfidf(make: Callable[[], TfidfVectorizer], texts: pd.Series,
@@ -30,21 +31,32 @@ def fitted_tfidf(make: Callable[[], TfidfVectorizer], texts: pd.Series,
         vectorizer = make()
         matrix = vectorizer.fit_transform(texts).tocsr()
         matrix.sort_indices()  # as transform() leaves them: LightGBM bins unsorted rows differently
-        return {"terms": vectorizer.get_feature_names_out().astype(str), "idf": vectorizer.idf_,
+        encoded = [term.encode("utf-8", "surrogatepass") for term in vectorizer.get_feature_names_out()]
+        return {"term_bytes": np.frombuffer(b"".join(encoded), dtype=np.uint8),
+                "term_ends": np.cumsum([len(term) for term in encoded], dtype=np.int64), "idf": vectorizer.idf_,
                 "data": matrix.data, "indices": matrix.indices, "indptr": matrix.indptr}
 
     rows = len(texts)
     stored = cache.arrays(key, None, fit, fits=lambda arrays: _fits_together(arrays, rows))
     vectorizer = make()
-    vectorizer.set_params(vocabulary={str(term): i for i, term in enumerate(stored["terms"])})
+    vectorizer.set_params(vocabulary=_vocabulary(stored["term_bytes"], stored["term_ends"]))
     vectorizer.idf_ = stored["idf"]
-    matrix = sp.csr_matrix((stored["data"], stored["indices"], stored["indptr"]), shape=(rows, len(stored["terms"])))
+    matrix = sp.csr_matrix((stored["data"], stored["indices"], stored["indptr"]),
+                           shape=(rows, len(stored["term_ends"])))
     return vectorizer, matrix
+
+
+def _vocabulary(term_bytes: np.ndarray, term_ends: np.ndarray) -> dict[str, int]:
+    blob = term_bytes.tobytes()
+    starts = np.concatenate([[0], term_ends])[:-1]
+    return {blob[start:end].decode("utf-8", "surrogatepass"): i
+            for i, (start, end) in enumerate(zip(starts.tolist(), term_ends.tolist(), strict=True))}
 
 
 def _fits_together(stored: dict[str, np.ndarray], rows: int) -> bool:
     """The stored parts are those ``fitted_tfidf`` writes, for ``rows`` rows, with one idf weight per term."""
     if set(stored) != STORED:
         return False
-    indptr = stored["indptr"]
-    return len(stored["terms"]) == len(stored["idf"]) and len(indptr) == rows + 1 and len(stored["data"]) == indptr[-1]
+    indptr, ends = stored["indptr"], stored["term_ends"]
+    return (len(ends) == len(stored["idf"]) and (len(ends) == 0 or ends[-1] == len(stored["term_bytes"]))
+            and len(indptr) == rows + 1 and len(stored["data"]) == indptr[-1])

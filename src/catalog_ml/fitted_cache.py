@@ -75,7 +75,8 @@ class FittedCache:
 
     def __init__(self, cache_dir: Path | None, producer: str, source_files: Iterable[str] = ()) -> None:
         self.producer = producer
-        self.folder = Path(cache_dir) / FITTED_FOLDER / producer if cache_dir is not None else None
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self.folder = self.cache_dir / FITTED_FOLDER / producer if self.cache_dir is not None else None
         self.source_files = tuple(str(Path(f).resolve()) for f in source_files)
 
     def key(self, *parts: Any) -> str:

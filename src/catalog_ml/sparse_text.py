@@ -1,9 +1,15 @@
 """The sparse feature matrix of the linear approaches: word and character TF-IDF (never densified), categorical
-tokens, and scaled numeric attributes plus parsed quantities."""
+tokens, and scaled numeric attributes plus parsed quantities.
+
+With a cache folder, each fitted vectorizer and its training matrix are stored (``cached_tfidf``) under a key over its
+settings and the text alone, so the approaches that fit the same TF-IDF on the same fold (tfidf_ridge, and the Ridge
+column of lgbm_fusion) fit it once between them, and a second run not at all.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,6 +17,8 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import StandardScaler
 
+from catalog_ml.cached_tfidf import fitted_tfidf
+from catalog_ml.fitted_cache import FittedCache
 from catalog_ml.spec import DatasetSpec
 from catalog_ml.text import categorical_tokens, dense_block, joined_text, numeric_attribute_matrix, quantity_features
 
@@ -32,24 +40,31 @@ class SparseTextSettings:
 
 
 class SparseTextFeatures:
-    """Fit on training rows, then transform any rows into the same CSR columns."""
+    """Fit on training rows, then transform any rows into the same CSR columns (``cache_dir``: fitted TF-IDF kept
+    there)."""
 
-    def __init__(self, spec: DatasetSpec, settings: SparseTextSettings) -> None:
+    def __init__(self, spec: DatasetSpec, settings: SparseTextSettings, cache_dir: Path | None = None) -> None:
         self.spec = spec
         self.settings = settings
+        self.cache = FittedCache(cache_dir, "sparse_text_tfidf")
 
     def fit_transform(self, frame: pd.DataFrame) -> sp.csr_matrix:
         s = self.settings
-        self.word_ = TfidfVectorizer(ngram_range=(1, s.word_ngram_max), min_df=s.word_min_df,
-                                     max_features=s.word_max_features, sublinear_tf=True, dtype=np.float32,
-                                     token_pattern=r"(?u)\b\w+\b")
-        self.char_ = (TfidfVectorizer(analyzer="char_wb", ngram_range=(s.char_ngram_min, s.char_ngram_max),
-                                      min_df=2, max_features=s.char_max_features, sublinear_tf=True,
-                                      dtype=np.float32) if s.char_max_features else None)
+        self.word_, word_matrix = fitted_tfidf(
+            lambda: TfidfVectorizer(ngram_range=(1, s.word_ngram_max), min_df=s.word_min_df,
+                                    max_features=s.word_max_features, sublinear_tf=True, dtype=np.float32,
+                                    token_pattern=r"(?u)\b\w+\b"),
+            self._word_text(frame), self.cache)
+        blocks = [word_matrix]
+        self.char_ = None
+        if s.char_max_features:
+            self.char_, char_matrix = fitted_tfidf(
+                lambda: TfidfVectorizer(analyzer="char_wb", ngram_range=(s.char_ngram_min, s.char_ngram_max),
+                                        min_df=2, max_features=s.char_max_features, sublinear_tf=True,
+                                        dtype=np.float32),
+                joined_text(frame, self.spec, s.char_max_chars), self.cache)
+            blocks.append(char_matrix)
         self.scaler_ = StandardScaler()
-        blocks = [self.word_.fit_transform(self._word_text(frame))]
-        if self.char_ is not None:
-            blocks.append(self.char_.fit_transform(joined_text(frame, self.spec, s.char_max_chars)))
         if s.use_dense:
             blocks.append(dense_block(pd.DataFrame(self.scaler_.fit_transform(self._dense(frame)))))
         return sp.hstack(blocks, format="csr")

@@ -71,7 +71,7 @@ class CrossFittedRidge:
 
     def _fit_full(self) -> sp.csr_matrix:
         """Fit the text features and the Ridge on every training row; return the training matrix."""
-        self.features_ = SparseTextFeatures(self.spec, self.settings)
+        self.features_ = SparseTextFeatures(self.spec, self.settings, self.cache.cache_dir)
         matrix = self.features_.fit_transform(self.train_)
         self.model_ = Ridge(alpha=self.alpha).fit(matrix, self.target_)
         return matrix
