@@ -1,9 +1,10 @@
 """On-disk cache of arrays that come out of a fitted model: a fold's cross-fitted Ridge column, its neighbour lists.
 
-Unlike the text-keyed feature cache, such an array depends on everything the model was fitted on. The key therefore
-covers the producer's name and settings, the content of every frame involved (all columns: the rows it was fitted
-on and the rows it is computed for), the source of the catalog_ml package and of the calling module (an edited
-approach never reads an earlier version's arrays) and the versions of the libraries and packaged models it uses.
+Unlike the text-keyed vector stores (MiniLM vectors, spaCy entities), such an array depends on everything the model
+was fitted on. The key therefore covers the producer's name and settings, the content of every frame involved (all
+columns: the rows it was fitted on and the rows it is computed for), the source of the catalog_ml package and of the
+calling module (an edited approach never reads an earlier version's arrays) and the versions of the libraries and
+packaged models it uses.
 A file that cannot be read, or that holds another key or other arrays, is logged and rebuilt, never reused.
 """
 
