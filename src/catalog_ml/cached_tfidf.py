@@ -27,10 +27,13 @@ def fitted_tfidf(make: Callable[[], TfidfVectorizer], texts: pd.Series,
     """``make()`` fitted on ``texts`` and their TF-IDF matrix (CSR, sorted indices), from ``cache`` when stored."""
     key = cache.key("tfidf", make().get_params(), frame_digest(texts.to_frame("text")))
 
+    fitted: dict[str, object] = {}  # set when this call fits: its own vectorizer is then returned, not a rebuilt one
+
     def fit() -> dict[str, np.ndarray]:
         vectorizer = make()
         matrix = vectorizer.fit_transform(texts).tocsr()
         matrix.sort_indices()  # as transform() leaves them: LightGBM bins unsorted rows differently
+        fitted.update(vectorizer=vectorizer, matrix=matrix)
         encoded = [term.encode("utf-8", "surrogatepass") for term in vectorizer.get_feature_names_out()]
         return {"term_bytes": np.frombuffer(b"".join(encoded), dtype=np.uint8),
                 "term_ends": np.cumsum([len(term) for term in encoded], dtype=np.int64), "idf": vectorizer.idf_,
@@ -38,6 +41,8 @@ def fitted_tfidf(make: Callable[[], TfidfVectorizer], texts: pd.Series,
 
     rows = len(texts)
     stored = cache.arrays(key, None, fit, fits=lambda arrays: _fits_together(arrays, rows))
+    if fitted:
+        return fitted["vectorizer"], fitted["matrix"]
     vectorizer = make()
     vectorizer.set_params(vocabulary=_vocabulary(stored["term_bytes"], stored["term_ends"]))
     vectorizer.idf_ = stored["idf"]
