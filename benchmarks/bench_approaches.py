@@ -20,7 +20,7 @@ import pandas as pd
 from common import SPECS, real_dataset, run_bounded
 
 DATASETS = ("amazon_items1000", "books", "mercari5k", "bigbasket", "myntra_styles")
-APPROACHES = ("tfidf_ridge", "xgb_spacy", "lgbm_fusion", "knn_price", "mlp_fusion")
+APPROACHES = ("tfidf_ridge", "xgb_spacy", "lgbm_fusion", "knn_price", "mlp_fusion", "sparse_mlp")
 BASELINE = "tfidf_ridge"
 
 

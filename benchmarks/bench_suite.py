@@ -38,7 +38,7 @@ from catalog_ml.metrics import smape
 from catalog_ml.spec import load_spec
 
 DATASETS = ("amazon_items1000", "flipkart1050", "mercari5k", "books", "bigbasket", "myntra_styles")
-APPROACHES = ("median_baseline", "tfidf_ridge", "xgb_spacy", "lgbm_fusion", "knn_price", "mlp_fusion")
+APPROACHES = ("median_baseline", "tfidf_ridge", "xgb_spacy", "lgbm_fusion", "knn_price", "mlp_fusion", "sparse_mlp")
 SCALE_APPROACHES = ("median_baseline", "tfidf_ridge", "lgbm_fusion")
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
