@@ -5,7 +5,7 @@ when it has)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -59,9 +59,7 @@ class SparseMlp(Approach):
         import torch
 
         c = self.config
-        settings = SparseTextSettings(**{f.name: getattr(c, f.name) for f in fields(SparseTextSettings)
-                                         if hasattr(c, f.name)})
-        self.features_ = SparseTextFeatures(self.spec, settings, self.context.cache_dir)
+        self.features_ = SparseTextFeatures(self.spec, SparseTextSettings.from_config(c), self.context.cache_dir)
         matrix = self.features_.fit_transform(train)
         if self.is_classification:
             self.present_, codes = self.local_class_codes(train)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -43,9 +43,7 @@ class TfidfRidge(Approach):
 
     def fit(self, train: pd.DataFrame, valid: pd.DataFrame | None = None) -> None:
         c = self.config
-        settings = SparseTextSettings(**{f.name: getattr(c, f.name) for f in fields(SparseTextSettings)
-                                         if hasattr(c, f.name)})
-        self.features_ = SparseTextFeatures(self.spec, settings, self.context.cache_dir)
+        self.features_ = SparseTextFeatures(self.spec, SparseTextSettings.from_config(c), self.context.cache_dir)
         matrix = self.features_.fit_transform(train)
         if self.is_classification:
             self.present_, codes = self.local_class_codes(train)
