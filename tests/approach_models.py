@@ -11,8 +11,9 @@ from catalog_ml.registry import get_approach
 from catalog_ml.spec import DatasetSpec
 
 
-def new_model(name: str, spec: DatasetSpec, cache_dir: Path, overrides: list[str] | None = None) -> Approach:
-    """An unfitted model of approach ``name`` with its defaults changed by ``overrides`` (fold 0, seed 0)."""
+def new_model(name: str, spec: DatasetSpec, cache_dir: Path, overrides: list[str] | None = None,
+              seed: int = 0) -> Approach:
+    """An unfitted model of approach ``name`` with its defaults changed by ``overrides`` (fold 0)."""
     approach = get_approach(name)
     return approach(build_config(approach.Config, overrides=overrides or []),
-                    FitContext(spec, 0, 0, cache_dir, logging.getLogger("test")))
+                    FitContext(spec, seed, 0, cache_dir, logging.getLogger("test")))

@@ -1,15 +1,10 @@
-import logging
-
 import numpy as np
 import pytest
 from approach_models import new_model
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from catalog_ml.approach import FitContext
-from catalog_ml.config import build_config
 from catalog_ml.loading import load_dataset
 from catalog_ml.metrics import smape
-from catalog_ml.registry import get_approach
 from catalog_ml.spec import load_spec
 
 
@@ -31,11 +26,9 @@ def test_it_learns_prices_from_the_sparse_text_better_than_the_median(dataset, t
 
 def test_its_networks_are_seeded_one_apart_and_averaged_in_log_price(dataset, tmp_path):
     train, valid = dataset.train.iloc[:200], dataset.train.iloc[200:260]
-    approach = get_approach("sparse_mlp")
 
     def fitted(models: int, seed: int):
-        model = approach(build_config(approach.Config, overrides=[f"models={models}", "epochs=2"]),
-                         FitContext(dataset.spec, seed, 0, tmp_path, logging.getLogger("test")))
+        model = new_model("sparse_mlp", dataset.spec, tmp_path, [f"models={models}", "epochs=2"], seed=seed)
         model.fit(train)
         return np.log1p(model.predict(valid))
 
