@@ -3,7 +3,7 @@ quantities and (when a table is given) image embeddings, on log1p price (classif
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 import lightgbm as lgb
@@ -15,10 +15,11 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from catalog_ml.approach import Approach, Explanation
 from catalog_ml.cached_tfidf import fitted_tfidf
 from catalog_ml.cli_run import approach_main
+from catalog_ml.cross_fitted_text import CrossFittedRidge, CrossFittedText
 from catalog_ml.embedding_table import embeddings_for, read_embedding_table
 from catalog_ml.fitted_cache import FittedCache
 from catalog_ml.registry import register_approach
-from catalog_ml.stacked_ridge import CrossFittedRidge
+from catalog_ml.sparse_text import SparseTextSettings
 from catalog_ml.text import joined_text, numeric_attribute_matrix, quantity_features
 
 
@@ -57,6 +58,10 @@ class LgbmFusionConfig:
                 "mercari5k 46.75 -> 45.39); its values are cached per fold under the cache folder"})
     text_ridge_alpha: float = field(default=1.5, metadata={"help": "L2 strength of that Ridge"})
     text_ridge_folds: int = field(default=4, metadata={"help": "inner folds that cross-fit that Ridge"})
+    text_network: bool = field(default=False, metadata={
+        "help": "regression: also add a sparse-input network's prediction (sparse_mlp's model, on word TF-IDF) as a "
+                "feature, cross-fitted over the same inner folds (each fold fits text_ridge_folds + 1 networks)"})
+    text_network_models: int = field(default=1, metadata={"help": "networks (seeds) averaged in that column"})
 
 
 @register_approach
@@ -80,13 +85,10 @@ class LgbmFusion(Approach):
                             for column in self.spec.categorical_columns}
         self.embeddings_ = (read_embedding_table(c.image_embeddings, train[self.spec.id_column])
                             if c.image_embeddings else None)
-        self.ridge_ = None
-        ridge_train = None
-        if use_ridge:
-            cache = FittedCache(self.context.cache_dir, "cross_fitted_ridge")
-            self.ridge_ = CrossFittedRidge(self.spec, c.text_ridge_alpha, c.text_ridge_folds, cache=cache)
-            ridge_train = self.ridge_.fit_transform(train, np.log1p(self.target(train)))
-        features = self._features(train, ridge_train, train_text)
+        self.stacked_ = self._stacked_text_models()
+        log_price = None if self.is_classification else np.log1p(self.target(train))
+        stacked_train = [model.fit_transform(train, log_price) for model in self.stacked_.values()]
+        features = self._features(train, stacked_train, train_text)
         stop = self.early_stopping_mask(len(train), c.early_stopping_share)
         categorical = list(range(len(self.spec.categorical_columns)))
         params = {"objective": c.objective, "learning_rate": c.learning_rate, "num_leaves": c.num_leaves,
@@ -108,6 +110,25 @@ class LgbmFusion(Approach):
                                   callbacks=[lgb.early_stopping(c.early_stopping_rounds, verbose=False)])
         self.context.logger.debug("lgbm_fusion: %d rounds", self.booster_.best_iteration)
 
+    def _stacked_text_models(self) -> dict[str, CrossFittedText]:
+        """The cross-fitted text columns the settings ask for, by feature name (none for classification)."""
+        c = self.config
+        if self.is_classification:
+            return {}
+        models: dict[str, CrossFittedText] = {}
+        if c.text_ridge:
+            models["text_ridge"] = CrossFittedRidge(self.spec, c.text_ridge_alpha, c.text_ridge_folds,
+                                                    cache=FittedCache(self.context.cache_dir, "cross_fitted_ridge"))
+        if c.text_network:
+            from catalog_ml.sparse_network import SparseNetworkRegressor, SparseNetworkSettings
+
+            settings, seeds = SparseNetworkSettings(), [self.context.seed + i for i in range(c.text_network_models)]
+            models["text_network"] = CrossFittedText(
+                self.spec, lambda: SparseNetworkRegressor(settings, seeds),
+                {"sparse_network": asdict(settings), "seeds": seeds}, c.text_ridge_folds,
+                SparseTextSettings(char_max_features=0), FittedCache(self.context.cache_dir, "cross_fitted_network"))
+        return models
+
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         output = self.booster_.predict(self._features(frame), num_iteration=self.booster_.best_iteration)
         if self.is_classification:
@@ -128,25 +149,24 @@ class LgbmFusion(Approach):
         names = list(self.spec.categorical_columns)
         names += list(numeric_attribute_matrix(head, self.spec).columns)
         names += [f"quantity:{c}" for c in quantity_features(head, self.spec).columns]
-        if self.ridge_ is not None:
-            names.append("text_ridge")
+        names += list(self.stacked_)
         if self.embeddings_ is not None:
             names += [f"image:{c}" for c in self.embeddings_.columns]
         return names + [f"tfidf:{term}" for term in self.tfidf_.get_feature_names_out()]
 
-    def _features(self, frame: pd.DataFrame, ridge: np.ndarray | None = None,
+    def _features(self, frame: pd.DataFrame, stacked: list[np.ndarray] | None = None,
                   text: sp.csr_matrix | None = None) -> sp.csr_matrix:
-        """The booster's matrix; ``ridge`` is the training rows' cross-fitted Ridge column and ``text`` their TF-IDF
-        rows (other rows: both computed)."""
+        """The booster's matrix; ``stacked`` holds the training rows' cross-fitted text columns and ``text`` their
+        TF-IDF rows (other rows: both computed)."""
         codes = [self.categories_[column].get_indexer(frame[column].astype(str)).astype(np.float32)
                  for column in self.spec.categorical_columns]
         codes = [np.where(code < 0, np.nan, code) for code in codes]  # unseen or missing category
         blocks = [np.column_stack(codes)] if codes else []
         blocks.append(numeric_attribute_matrix(frame, self.spec).to_numpy(dtype=np.float32))
         blocks.append(quantity_features(frame, self.spec).to_numpy(dtype=np.float32))
-        if self.ridge_ is not None:
-            ridge = self.ridge_.transform(frame) if ridge is None else ridge
-            blocks.append(ridge.astype(np.float32)[:, None])
+        if stacked is None:
+            stacked = [model.transform(frame) for model in self.stacked_.values()]
+        blocks += [column.astype(np.float32)[:, None] for column in stacked]
         if self.embeddings_ is not None:
             blocks.append(np.nan_to_num(embeddings_for(frame[self.spec.id_column], self.embeddings_), nan=0.0))
         dense = np.hstack([b for b in blocks if b.shape[1]]) if any(b.shape[1] for b in blocks) else None

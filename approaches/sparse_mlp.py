@@ -10,14 +10,12 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from catalog_ml.approach import Approach
 from catalog_ml.cli_run import approach_main
+from catalog_ml.config import shared_settings
 from catalog_ml.registry import register_approach
 from catalog_ml.sparse_text import SparseTextFeatures, SparseTextSettings
-
-PREDICT_ROWS = 4096
 
 
 @dataclass(frozen=True)
@@ -58,73 +56,29 @@ class SparseMlp(Approach):
     def fit(self, train: pd.DataFrame, valid: pd.DataFrame | None = None) -> None:
         import torch
 
+        from catalog_ml.sparse_network import SparseNetworkRegressor, SparseNetworkSettings, train_sparse_network
+
         c = self.config
-        self.features_ = SparseTextFeatures(self.spec, SparseTextSettings.from_config(c), self.context.cache_dir)
+        self.features_ = SparseTextFeatures(self.spec, shared_settings(SparseTextSettings, c), self.context.cache_dir)
         matrix = self.features_.fit_transform(train)
+        settings = shared_settings(SparseNetworkSettings, c)
+        seeds = [self.context.seed + i for i in range(c.models)]
         if self.is_classification:
             self.present_, codes = self.local_class_codes(train)
             target = torch.tensor(codes, dtype=torch.long)
-            outputs = len(self.present_)
+            self.networks_ = [train_sparse_network(matrix, target, len(self.present_), settings, seed,
+                                                   torch.nn.functional.cross_entropy) for seed in seeds]
         else:
-            log_price = np.log1p(self.target(train))
-            self.center_, self.scale_ = float(log_price.mean()), float(log_price.std() + 1e-6)
-            target = torch.tensor((log_price - self.center_) / self.scale_, dtype=torch.float32)
-            outputs = 1
-        self.networks_ = [self._fit_one(matrix, target, outputs, self.context.seed + i) for i in range(c.models)]
-
-    def _fit_one(self, matrix: sp.csr_matrix, target, outputs: int, seed: int):  # noqa: ANN001, ANN202 (torch)
-        import torch
-
-        from catalog_ml.sparse_network import SparseInputNetwork
-
-        c = self.config
-        torch.manual_seed(seed)
-        rng = np.random.default_rng(seed)
-        network = SparseInputNetwork(matrix.shape[1], c.hidden, outputs)
-        sparse_optimiser = torch.optim.SparseAdam([network.first.weight], lr=c.learning_rate)
-        dense_optimiser = torch.optim.Adam(network.dense_parameters(), lr=c.learning_rate)
-        n_rows = matrix.shape[0]
-        batch_size = max(16, 2 ** round(np.log2(max(n_rows / c.first_epoch_steps, 1))))
-        network.train()
-        for epoch in range(c.epochs):
-            order = rng.permutation(n_rows)
-            size = batch_size * 2 ** epoch
-            for start in range(0, n_rows, size):
-                rows = order[start:start + size]
-                output = network(matrix[rows])
-                loss = self._loss(output, target[rows])
-                sparse_optimiser.zero_grad()
-                dense_optimiser.zero_grad()
-                loss.backward()
-                sparse_optimiser.step()
-                dense_optimiser.step()
-        network.eval()
-        return network
-
-    def _loss(self, output, target):  # noqa: ANN001, ANN202 (torch tensors)
-        from torch import nn
-
-        if self.is_classification:
-            return nn.functional.cross_entropy(output, target)
-        output = output.squeeze(1)
-        return {"l1": nn.functional.l1_loss, "huber": nn.functional.huber_loss,
-                "mse": nn.functional.mse_loss}[self.config.loss](output, target)
+            self.regressor_ = SparseNetworkRegressor(settings, seeds).fit(matrix, np.log1p(self.target(train)))
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         import torch
 
         matrix = self.features_.transform(frame)
-        outputs = []
-        with torch.no_grad():
-            for network in self.networks_:
-                chunks = [network(matrix[start:start + PREDICT_ROWS])
-                          for start in range(0, matrix.shape[0], PREDICT_ROWS)]
-                output = torch.cat(chunks)
-                outputs.append(torch.softmax(output, dim=1) if self.is_classification else output.squeeze(1))
-        mean = torch.stack(outputs).mean(dim=0).numpy()
-        if self.is_classification:
-            return self.full_proba(mean, self.present_)
-        return self.prices_from_log1p(mean * self.scale_ + self.center_)
+        if not self.is_classification:
+            return self.prices_from_log1p(self.regressor_.predict(matrix))
+        probabilities = torch.stack([torch.softmax(network.predict(matrix), dim=1) for network in self.networks_])
+        return self.full_proba(probabilities.mean(dim=0).numpy(), self.present_)
 
 
 if __name__ == "__main__":

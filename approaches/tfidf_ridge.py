@@ -11,6 +11,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 
 from catalog_ml.approach import Approach
 from catalog_ml.cli_run import approach_main
+from catalog_ml.config import shared_settings
 from catalog_ml.registry import register_approach
 from catalog_ml.sparse_text import SparseTextFeatures, SparseTextSettings
 
@@ -43,7 +44,7 @@ class TfidfRidge(Approach):
 
     def fit(self, train: pd.DataFrame, valid: pd.DataFrame | None = None) -> None:
         c = self.config
-        self.features_ = SparseTextFeatures(self.spec, SparseTextSettings.from_config(c), self.context.cache_dir)
+        self.features_ = SparseTextFeatures(self.spec, shared_settings(SparseTextSettings, c), self.context.cache_dir)
         matrix = self.features_.fit_transform(train)
         if self.is_classification:
             self.present_, codes = self.local_class_codes(train)

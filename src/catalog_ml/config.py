@@ -6,11 +6,13 @@ import dataclasses
 import types
 import typing
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
 from catalog_ml.errors import CatalogError
+
+T = TypeVar("T")
 
 
 def build_config(config_class: type, file: Path | None = None, overrides: list[str] | None = None) -> Any:
@@ -87,3 +89,10 @@ def describe_settings(config_class: type) -> str:
 def config_to_dict(config: Any) -> dict[str, Any]:
     """A config dataclass as plain data (tuples become lists) for JSON."""
     return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config).items()}
+
+
+def shared_settings(settings_class: type[T], config: Any, **overrides: Any) -> T:
+    """A settings dataclass built from the fields an approach's config shares with it (same names), then
+    ``overrides``; the other fields keep their defaults."""
+    shared = {f.name: getattr(config, f.name) for f in dataclasses.fields(settings_class) if hasattr(config, f.name)}
+    return settings_class(**{**shared, **overrides})

@@ -8,7 +8,7 @@ column of lgbm_fusion) fit it once between them, and a second run not at all.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -37,11 +37,6 @@ class SparseTextSettings:
     max_text_chars: int = 4000
     use_quantities: bool = True
     use_dense: bool = True  # False: text and categorical tokens only (non-negative, for naive Bayes)
-
-    @classmethod
-    def from_config(cls, config: object) -> SparseTextSettings:
-        """The settings an approach's config shares with these (same names); the rest keep their defaults."""
-        return cls(**{f.name: getattr(config, f.name) for f in fields(cls) if hasattr(config, f.name)})
 
 
 class SparseTextFeatures:

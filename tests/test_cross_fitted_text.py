@@ -3,10 +3,10 @@ import pandas as pd
 from approach_models import new_model
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from catalog_ml.cross_fitted_text import CrossFittedRidge
 from catalog_ml.fitted_cache import FittedCache
 from catalog_ml.loading import load_dataset
 from catalog_ml.spec import load_spec
-from catalog_ml.stacked_ridge import CrossFittedRidge
 
 
 def mean_error(predictions: np.ndarray, target: np.ndarray) -> float:
@@ -47,7 +47,7 @@ def test_a_single_near_duplicate_group_gets_the_mean_not_its_own_prices(demo_tem
 
 def test_a_cached_fold_reads_the_same_column_and_refits_only_for_rows_never_transformed(demo_template, tmp_path,
                                                                                        monkeypatch):
-    from catalog_ml import stacked_ridge
+    from catalog_ml import cross_fitted_text
 
     dataset = load_dataset(load_spec(demo_template / "dataset.yaml"))
     train, valid, unseen = dataset.train.iloc[:200], dataset.train.iloc[200:260], dataset.train.iloc[260:300]
@@ -61,8 +61,9 @@ def test_a_cached_fold_reads_the_same_column_and_refits_only_for_rows_never_tran
     first.transform(valid)
 
     fits = []
-    original_fit = stacked_ridge.Ridge.fit
-    monkeypatch.setattr(stacked_ridge.Ridge, "fit", lambda self, *a, **k: fits.append(1) or original_fit(self, *a, **k))
+    original_fit = cross_fitted_text.Ridge.fit
+    monkeypatch.setattr(cross_fitted_text.Ridge, "fit",
+                        lambda self, *a, **k: fits.append(1) or original_fit(self, *a, **k))
     second = CrossFittedRidge(dataset.spec, cache=FittedCache(tmp_path, "ridge"))
     assert np.array_equal(second.fit_transform(train, target), expected[0])
     assert np.array_equal(second.transform(valid), expected[1])
