@@ -91,3 +91,21 @@ def test_the_ridge_column_reuses_the_tfidf_that_tfidf_ridge_fitted_on_the_same_f
     assert len(fits) == 2  # both read from the cache tfidf_ridge filled
     assert (ridge.features_.transform(valid) != linear.features_.transform(valid)).nnz == 0
     assert np.allclose(ridge.transform(valid), np.log1p(linear.predict(valid)), atol=1e-6)  # the same full Ridge
+
+
+def test_a_network_column_is_cross_fitted_as_honestly_as_the_ridge(demo_template):
+    from catalog_ml.cross_fitted_text import CrossFittedText
+    from catalog_ml.sparse_network import SparseNetworkRegressor, SparseNetworkSettings
+    from catalog_ml.sparse_text import SparseTextSettings
+
+    dataset = load_dataset(load_spec(demo_template / "dataset.yaml"))
+    train, held_out = dataset.train.iloc[:300], dataset.train.iloc[300:]
+    target = np.log1p(dataset.target.to_numpy(dtype=float))
+    fit_target, held_target = target[:300], target[300:]
+    network = CrossFittedText(dataset.spec, lambda: SparseNetworkRegressor(SparseNetworkSettings(), [0]),
+                              {"network": 1}, settings=SparseTextSettings(char_max_features=0))
+    cross_fitted = mean_error(network.fit_transform(train, fit_target), fit_target)
+    held_out_error = mean_error(network.transform(held_out), held_target)
+    assert mean_error(network.transform(train), fit_target) < 0.85 * cross_fitted  # the full network saw these rows
+    assert 0.7 * held_out_error < cross_fitted < 1.4 * held_out_error
+    assert held_out_error < 0.6 * mean_error(np.median(fit_target), held_target)  # it learned prices

@@ -46,3 +46,31 @@ def test_embedding_ids_check_accepts_a_partial_photo_set_and_refuses_other_data(
     other = table.set_axis([f"x{i}" for i in range(300)])
     with pytest.raises(CatalogError, match="embedding ids do not match the data: only 0 of 800"):
         check_embedding_ids(ids.iloc[:800], other, tmp_path / "other.parquet")
+
+
+def test_the_network_column_is_a_feature_and_a_second_fit_reads_it_from_the_cache(demo_spec_path, tmp_path,
+                                                                                   monkeypatch):
+    from approach_models import new_model
+
+    from catalog_ml import sparse_network
+
+    dataset = load_dataset(load_spec(demo_spec_path))
+    train, valid, unseen = dataset.train.iloc[:300], dataset.train.iloc[300:360], dataset.train.iloc[360:]
+    trained = []
+    original = sparse_network.train_sparse_network
+    monkeypatch.setattr(sparse_network, "train_sparse_network", lambda *a, **k: trained.append(1) or original(*a, **k))
+    overrides = ["text_network=true", "max_rounds=60"]
+    first = new_model("lgbm_fusion", dataset.spec, tmp_path, overrides)
+    first.fit(train)
+    assert len(trained) == 4 + 1  # one network per inner fold (text_ridge_folds), then one on every training row
+    explanation = first.explain(valid)
+    names = explanation.feature_names
+    assert names.index("text_network") == names.index("text_ridge") + 1
+    assert explanation.gain[names.index("text_network")] > 0  # the booster splits on it
+
+    second = new_model("lgbm_fusion", dataset.spec, tmp_path, overrides)
+    second.fit(train)
+    assert np.allclose(second.predict(valid), first.predict(valid))
+    assert len(trained) == 4 + 1  # both columns (training rows, valid rows) read from the cache
+    assert np.isfinite(second.predict(unseen)).all()
+    assert len(trained) == 4 + 1 + 1  # the full network refitted once for rows it had not transformed
