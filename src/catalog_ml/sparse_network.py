@@ -52,8 +52,8 @@ class SparseNetworkSettings:
     """How one network is shaped and trained (sparse_mlp's settings of the same names)."""
 
     hidden: int = 128
-    epochs: int = 3
-    first_epoch_steps: int = 128
+    epochs: int = 5
+    first_epoch_steps: int = 1024
     learning_rate: float = 3e-3
     loss: Literal["l1", "huber", "mse"] = "l1"  # regression only
 
