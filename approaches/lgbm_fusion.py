@@ -78,8 +78,8 @@ class LgbmFusion(Approach):
 
     def fit(self, train: pd.DataFrame, valid: pd.DataFrame | None = None) -> None:
         c = self.config
-        use_ridge = c.text_ridge and not self.is_classification
-        cap = c.tfidf_max_features or (2_000 if use_ridge else 20_000)
+        self.stacked_ = self._stacked_text_models()
+        cap = c.tfidf_max_features or (2_000 if "text_ridge" in self.stacked_ else 20_000)
         self.tfidf_, train_text = fitted_tfidf(
             lambda: TfidfVectorizer(ngram_range=(1, c.word_ngram_max), min_df=c.tfidf_min_df, max_features=cap,
                                     sublinear_tf=True, dtype=np.float32),
@@ -89,7 +89,6 @@ class LgbmFusion(Approach):
                             for column in self.spec.categorical_columns}
         self.embeddings_ = (read_embedding_table(c.image_embeddings, train[self.spec.id_column])
                             if c.image_embeddings else None)
-        self.stacked_ = self._stacked_text_models()
         log_price = None if self.is_classification else np.log1p(self.target(train))
         stacked_train = [model.fit_transform(train, log_price) for model in self.stacked_.values()]
         features = self._features(train, stacked_train, train_text)

@@ -102,5 +102,4 @@ class CrossFittedRidge(CrossFittedText):
 
     def __init__(self, spec: DatasetSpec, alpha: float = 1.5, n_splits: int = 4,
                  settings: SparseTextSettings | None = None, cache: FittedCache | None = None) -> None:
-        super().__init__(spec, lambda: Ridge(alpha=alpha), {"ridge_alpha": alpha}, n_splits, settings,
-                         cache or FittedCache(None, "cross_fitted_ridge"))
+        super().__init__(spec, lambda: Ridge(alpha=alpha), {"ridge_alpha": alpha}, n_splits, settings, cache)
