@@ -1,5 +1,6 @@
 """An MLP whose first layer reads a sparse (CSR) matrix directly: the rows of the present columns' weights, summed
-with the values as weights (``EmbeddingBag``), so the gradient touches only those rows (use ``SparseAdam``).
+with the values as weights (``embedding_bag``), so a batch's gradient touches only those rows; ``LazyRowAdam`` updates
+just them.
 
 ``train_sparse_network`` fits one network with any loss; ``SparseNetworkRegressor`` averages several seeds' networks
 on a standardised target (sparse_mlp's regression, and lgbm_fusion's cross-fitted network column)."""
@@ -19,32 +20,78 @@ PREDICT_ROWS = 4096
 LossFunction = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
+def csr_tensors(rows: sp.csr_matrix) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A CSR matrix's column indices, row offsets and values as ``embedding_bag`` takes them."""
+    return (torch.from_numpy(rows.indices.astype(np.int64)), torch.from_numpy(rows.indptr[:-1].astype(np.int64)),
+            torch.from_numpy(rows.data.astype(np.float32)))
+
+
 class SparseInputNetwork(nn.Module):
-    """CSR rows -> ``hidden`` -> 64 -> 64 -> ``outputs`` with ReLU between; the first layer's gradient is sparse."""
+    """CSR rows -> ``hidden`` -> 64 -> 64 -> ``outputs`` with ReLU between. The first layer's weights are trained by
+    ``LazyRowAdam`` on the rows a batch reads, not by autograd (``requires_grad`` is off)."""
 
     def __init__(self, n_columns: int, hidden: int, outputs: int) -> None:
         super().__init__()
-        self.first = nn.EmbeddingBag(n_columns, hidden, mode="sum", sparse=True)
-        nn.init.normal_(self.first.weight, std=0.01)
+        self.first_weight = nn.Parameter(torch.randn(n_columns, hidden) * 0.01, requires_grad=False)
         self.first_bias = nn.Parameter(torch.zeros(hidden))
         self.rest = nn.Sequential(nn.ReLU(), nn.Linear(hidden, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(),
                                   nn.Linear(64, outputs))
 
     def dense_parameters(self) -> list[nn.Parameter]:
-        """Every parameter but the first layer's weights (those take a sparse optimiser)."""
+        """Every parameter but the first layer's weights (those take ``LazyRowAdam``)."""
         return [self.first_bias, *self.rest.parameters()]
 
     def forward(self, rows: sp.csr_matrix) -> torch.Tensor:
-        indices = torch.from_numpy(rows.indices.astype(np.int64))
-        offsets = torch.from_numpy(rows.indptr[:-1].astype(np.int64))
-        values = torch.from_numpy(rows.data.astype(np.float32))
-        return self.rest(self.first(indices, offsets, per_sample_weights=values) + self.first_bias)
+        indices, offsets, values = csr_tensors(rows)
+        return self.head(nn.functional.embedding_bag(indices, self.first_weight, offsets, per_sample_weights=values,
+                                                     mode="sum"))
+
+    def head(self, first_sums: torch.Tensor) -> torch.Tensor:
+        """Everything after the first layer's weighted sums."""
+        return self.rest(first_sums + self.first_bias)
+
+    def train_forward(self, rows: sp.csr_matrix) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Outputs for a batch, with the batch's columns and a copy of their weight rows that collects the gradient
+        (hand both to ``LazyRowAdam.step`` after ``backward``)."""
+        indices, offsets, values = csr_tensors(rows)
+        columns, local_indices = torch.unique(indices, return_inverse=True)
+        local_weight = self.first_weight.index_select(0, columns).requires_grad_()
+        sums = nn.functional.embedding_bag(local_indices, local_weight, offsets, per_sample_weights=values, mode="sum")
+        return self.head(sums), columns, local_weight
 
     def predict(self, matrix: sp.csr_matrix) -> torch.Tensor:
         """Outputs for every row, in chunks, without gradients."""
         with torch.no_grad():
             chunks = [self(matrix[start:start + PREDICT_ROWS]) for start in range(0, matrix.shape[0], PREDICT_ROWS)]
         return torch.cat(chunks)
+
+
+class LazyRowAdam:
+    """Adam on the rows of a weight matrix that each step touched; other rows' moments wait ("lazy" Adam, the update
+    rule of torch's ``SparseAdam``). The rows are gathered and written back as dense blocks, which on 2 CPU cores is
+    ~30% faster per network than ``SparseAdam``'s sparse-tensor arithmetic (myntra_styles fold 0: 18.3 -> 13.1 s)."""
+
+    def __init__(self, weight: torch.Tensor, learning_rate: float, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8) -> None:
+        self.weight, self.learning_rate, self.betas, self.eps = weight, learning_rate, betas, eps
+        self.mean = torch.zeros_like(weight)
+        self.square = torch.zeros_like(weight)
+        self.steps = 0
+
+    @torch.no_grad()
+    def step(self, columns: torch.Tensor, local_weight: torch.Tensor) -> None:
+        """Update the rows ``columns`` (distinct) of the weight from ``local_weight``, their copy holding the grad."""
+        beta1, beta2 = self.betas
+        gradient = local_weight.grad
+        self.steps += 1
+        mean = self.mean.index_select(0, columns).lerp_(gradient, 1 - beta1)
+        square = self.square.index_select(0, columns).mul_(beta2).addcmul_(gradient, gradient, value=1 - beta2)
+        self.mean.index_copy_(0, columns, mean)
+        self.square.index_copy_(0, columns, square)
+        step_size = self.learning_rate * (1 - beta2 ** self.steps) ** 0.5 / (1 - beta1 ** self.steps)
+        update = mean.div_(square.sqrt_().add_(self.eps))
+        # index_copy_ of the updated rows: index_add_ is ~2x slower on CPU, and the columns are distinct
+        self.weight.index_copy_(0, columns, local_weight.detach().sub_(update, alpha=step_size))
 
 
 @dataclass(frozen=True)
@@ -61,11 +108,11 @@ class SparseNetworkSettings:
 def train_sparse_network(matrix: sp.csr_matrix, target: torch.Tensor, outputs: int, settings: SparseNetworkSettings,
                          seed: int, loss: LossFunction) -> SparseInputNetwork:
     """Fit one network: ``epochs`` passes, the batch doubling each pass from rows / ``first_epoch_steps`` (a power of
-    two, at least 16); Adam, sparse Adam for the first layer."""
+    two, at least 16); Adam, ``LazyRowAdam`` for the first layer's weights."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     network = SparseInputNetwork(matrix.shape[1], settings.hidden, outputs)
-    sparse_optimiser = torch.optim.SparseAdam([network.first.weight], lr=settings.learning_rate)
+    row_optimiser = LazyRowAdam(network.first_weight, settings.learning_rate)
     dense_optimiser = torch.optim.Adam(network.dense_parameters(), lr=settings.learning_rate)
     n_rows = matrix.shape[0]
     batch_size = max(16, 2 ** round(np.log2(max(n_rows / settings.first_epoch_steps, 1))))
@@ -75,11 +122,10 @@ def train_sparse_network(matrix: sp.csr_matrix, target: torch.Tensor, outputs: i
         size = batch_size * 2 ** epoch
         for start in range(0, n_rows, size):
             rows = order[start:start + size]
-            batch_loss = loss(network(matrix[rows]), target[rows])
-            sparse_optimiser.zero_grad()
+            output, columns, local_weight = network.train_forward(matrix[rows])
             dense_optimiser.zero_grad()
-            batch_loss.backward()
-            sparse_optimiser.step()
+            loss(output, target[rows]).backward()
+            row_optimiser.step(columns, local_weight)
             dense_optimiser.step()
     network.eval()
     return network
