@@ -98,8 +98,14 @@ class CrossFittedText:
 
 
 class CrossFittedRidge(CrossFittedText):
-    """A Ridge of L2 strength ``alpha`` on word + character TF-IDF (by default), cross-fitted."""
+    """A Ridge of L2 strength ``alpha`` on word + character TF-IDF (by default), cross-fitted.
+
+    ``tol``: the conjugate-gradient stopping tolerance; 1e-3 (sklearn's default is 1e-4) fits in two thirds of the
+    time with the same predictions for a feature column (myntra_styles fold 0: 5.2 -> 3.5 s a fit, mean |change| of
+    log price 0.0006, SMAPE 18.164 -> 18.166)."""
 
     def __init__(self, spec: DatasetSpec, alpha: float = 1.5, n_splits: int = 4,
-                 settings: SparseTextSettings | None = None, cache: FittedCache | None = None) -> None:
-        super().__init__(spec, lambda: Ridge(alpha=alpha), {"ridge_alpha": alpha}, n_splits, settings, cache)
+                 settings: SparseTextSettings | None = None, cache: FittedCache | None = None,
+                 tol: float = 1e-3) -> None:
+        super().__init__(spec, lambda: Ridge(alpha=alpha, tol=tol), {"ridge_alpha": alpha, "ridge_tol": tol},
+                         n_splits, settings, cache)
