@@ -10,6 +10,7 @@ the same similarities.
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -40,9 +41,10 @@ class CosineNeighbours:
         n_base = self.base_t_.shape[1]
         chunk = int(max(16, min(4096, CHUNK_BYTES // (4 * n_base))))
 
+        buffers = threading.local()
+
         def search(start: int) -> tuple[np.ndarray, np.ndarray]:
-            block = queries[start:start + chunk] @ self.base_t_
-            dense = np.asarray(block.toarray() if sp.issparse(block) else block, dtype=np.float32)
+            dense = _dense_rows(queries[start:start + chunk] @ self.base_t_, buffers, chunk)
             values, index = torch.topk(torch.from_numpy(dense), self.n_neighbors, dim=1)
             return values.numpy(), index.numpy()
 
@@ -51,3 +53,17 @@ class CosineNeighbours:
             parts = list(pool.map(search, starts))
         similarity = np.clip(np.vstack([p[0] for p in parts]), 0.0, 1.0)
         return similarity, np.vstack([p[1] for p in parts]).astype(np.int64)
+
+
+def _dense_rows(block: np.ndarray | sp.spmatrix, buffers: threading.local, chunk: int) -> np.ndarray:
+    """A similarity block as a dense float32 array; a sparse one is written into this thread's reusable buffer (a
+    fresh 256 MB array every chunk spent its time in page faults: myntra_styles fold 0's character self-search 16.0 ->
+    13.8-14.7 s in two runs, the same answers)."""
+    if not sp.issparse(block):
+        return np.asarray(block, dtype=np.float32)
+    if getattr(buffers, "rows", None) is None:
+        buffers.rows = np.empty((chunk, block.shape[1]), dtype=np.float32)
+    dense = buffers.rows[:block.shape[0]]
+    dense.fill(0.0)  # toarray adds into the buffer it is given
+    block.astype(np.float32, copy=False).toarray(out=dense)
+    return dense
