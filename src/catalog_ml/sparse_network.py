@@ -53,11 +53,17 @@ class SparseInputNetwork(nn.Module):
     def train_forward(self, rows: sp.csr_matrix) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Outputs for a batch, with the batch's columns and a copy of their weight rows that collects the gradient
         (hand both to ``LazyRowAdam.step`` after ``backward``)."""
+        sums, columns, local_weight = self.first_sums_of_batch(rows)
+        return self.head(sums), columns, local_weight
+
+    def first_sums_of_batch(self, rows: sp.csr_matrix) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The first layer's weighted sums for a batch, read from a copy of only the weight rows of its columns: the
+        sums, those (distinct, sorted) columns and the copy, which collects their gradient."""
         indices, offsets, values = csr_tensors(rows)
         columns, local_indices = torch.unique(indices, return_inverse=True)
         local_weight = self.first_weight.index_select(0, columns).requires_grad_()
         sums = nn.functional.embedding_bag(local_indices, local_weight, offsets, per_sample_weights=values, mode="sum")
-        return self.head(sums), columns, local_weight
+        return sums, columns, local_weight
 
     def predict(self, matrix: sp.csr_matrix) -> torch.Tensor:
         """Outputs for every row, in chunks, without gradients."""
