@@ -1,5 +1,6 @@
 """LightGBM on fused features: sparse word TF-IDF, native categorical attributes, numeric attributes, parsed
-quantities and (when a table is given) image embeddings, on log1p price (classification: multiclass)."""
+quantities, numbers of short text columns and (when a table is given) image embeddings, on log1p price
+(classification: multiclass)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from catalog_ml.embedding_table import embeddings_for, read_embedding_table
 from catalog_ml.fitted_cache import FittedCache
 from catalog_ml.registry import register_approach
 from catalog_ml.sparse_text import SparseTextSettings
-from catalog_ml.text import joined_text, numeric_attribute_matrix, quantity_features
+from catalog_ml.text import TextNumbers, joined_text, numeric_attribute_matrix, quantity_features
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class LgbmFusion(Approach):
                                     sublinear_tf=True, dtype=np.float32),
             joined_text(train, self.spec, c.max_text_chars),
             FittedCache(self.context.cache_dir, "lgbm_fusion_tfidf", source_files=[__file__]))
+        self.text_numbers_ = TextNumbers.fit(train, self.spec)
         self.categories_ = {column: pd.Index(train[column].dropna().astype(str).unique())
                             for column in self.spec.categorical_columns}
         self.embeddings_ = (read_embedding_table(c.image_embeddings, train[self.spec.id_column])
@@ -154,6 +156,7 @@ class LgbmFusion(Approach):
         names = list(self.spec.categorical_columns)
         names += list(numeric_attribute_matrix(head, self.spec).columns)
         names += [f"quantity:{c}" for c in quantity_features(head, self.spec).columns]
+        names += list(self.text_numbers_.raw(head).columns)
         names += list(self.stacked_)
         if self.embeddings_ is not None:
             names += [f"image:{c}" for c in self.embeddings_.columns]
@@ -169,6 +172,7 @@ class LgbmFusion(Approach):
         blocks = [np.column_stack(codes)] if codes else []
         blocks.append(numeric_attribute_matrix(frame, self.spec).to_numpy(dtype=np.float32))
         blocks.append(quantity_features(frame, self.spec).to_numpy(dtype=np.float32))
+        blocks.append(self.text_numbers_.raw(frame).to_numpy(dtype=np.float32))
         if stacked is None:
             stacked = [model.transform(frame) for model in self.stacked_.values()]
         blocks += [column.astype(np.float32)[:, None] for column in stacked]

@@ -19,7 +19,7 @@ from catalog_ml.fitted_cache import FittedCache, array_digest, frame_digest
 from catalog_ml.grouping import item_names, near_duplicate_groups
 from catalog_ml.registry import register_approach
 from catalog_ml.sentence_embeddings import DEFAULT_TEXT_CHARS, sentence_embeddings
-from catalog_ml.text import joined_text, numeric_attribute_matrix, quantity_features
+from catalog_ml.text import TextNumbers, joined_text, numeric_attribute_matrix, quantity_features
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,7 @@ class XgbSpacy(Approach):
         """Fit the brand vocabulary, encodings, TF-IDF SVD and sentence PCA on the training rows; return their
         booster matrix."""
         c, train = self.config, self.train_
+        self.text_numbers_ = TextNumbers.fit(train, self.spec)
         self.brands_ = BrandExtractor(c.brand_min_count, self.context.cache_dir).fit(list(item_names(train, self.spec)))
         self.train_keys_ = {"brand": self.brands_.transform(list(item_names(train, self.spec)))}
         for column in self.spec.categorical_columns:
@@ -157,6 +158,7 @@ class XgbSpacy(Approach):
         head = frame.head(1)
         names = [f"quantity:{c}" for c in quantity_features(head, self.spec).columns]
         names += list(numeric_attribute_matrix(head, self.spec).columns)
+        names += list(self.text_numbers_.raw(head).columns)
         for key in self.train_keys_:
             names += [f"{key}:{target}" for target in self.encoded_targets_]
             names += [f"{key}:log_frequency", f"{key}:rare"]
@@ -173,7 +175,8 @@ class XgbSpacy(Approach):
             frame, self.spec)))} | {col: frame[col].fillna("missing").astype(str).to_numpy()
                                    for col in self.spec.categorical_columns}
         blocks = [quantity_features(frame, self.spec).to_numpy(dtype=float),
-                  numeric_attribute_matrix(frame, self.spec).to_numpy(dtype=float)]
+                  numeric_attribute_matrix(frame, self.spec).to_numpy(dtype=float),
+                  self.text_numbers_.raw(frame).to_numpy(dtype=float)]
         for name, train_keys in self.train_keys_.items():
             encoded = [target_encode(train_keys, target, keys[name], c.encoding_smoothing, seed=self.context.seed,
                                      out_of_fold=training, groups=self.train_groups_)

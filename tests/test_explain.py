@@ -1,5 +1,7 @@
 """Explanations: GBM contributions that add up to the prediction, Grad-CAM and embedding maps as PNG files."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -64,3 +66,18 @@ def test_grad_cam_heatmap_is_normalised_and_follows_the_head():
     assert cam.shape == (64, 64) and cam.min() >= 0.0 and cam.max() <= 1.0
     _, shifted = grad_cam(backbone, np.zeros(backbone.dim), 1.5, image)
     assert shifted == pytest.approx(1.5)
+
+
+@pytest.mark.parametrize("name, settings", [("lgbm_fusion", ["max_rounds=80", "text_ridge=false"]),
+                                            ("xgb_spacy", ["max_rounds=60", "sentence_components=0"])])
+def test_numbers_in_a_short_text_column_are_named_features_that_carry_gain(demo_template, tmp_path, name, settings):
+    dataset = load_dataset(load_spec(demo_template / "dataset.yaml"))
+    spec = replace(dataset.spec, text_columns=(*dataset.spec.text_columns, "Ratings"))
+    target = dataset.train[spec.target].to_numpy()
+    frame = dataset.train.assign(Ratings=[f"{round(price * 37):,} customer reviews" for price in target])
+    model = new_model(name, spec, tmp_path, settings)
+    model.fit(frame.iloc[:300])
+    explanation = model.explain(frame.iloc[300:340])
+    assert explanation.contributions.shape[1] == len(explanation.feature_names) + 1
+    gain = dict(zip(explanation.feature_names, explanation.gain, strict=True))
+    assert max(gain, key=gain.get) in ("Ratings:first_number", "Ratings:last_number")  # the same number here

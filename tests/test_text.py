@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 
 from catalog_ml import text
@@ -25,3 +26,40 @@ def test_quantities_of_the_same_texts_are_parsed_once_and_follow_the_frame_index
     text.quantity_features(train, dataset.spec)
     assert parses[-1] == 50 and len(parses) == 6
     pd.testing.assert_frame_equal(text.quantity_features(train, dataset.spec), second.set_axis(train.index))
+
+
+def _book_frame(ratings: list[str], synopsis: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"id": range(len(ratings)), "Ratings": ratings, "Synopsis": synopsis, "price": 10.0})
+
+
+def _book_spec():
+    from catalog_ml.spec import spec_from_mapping
+
+    return spec_from_mapping({"name": "books", "id_column": "id", "target": "price",
+                              "text_columns": ["Ratings", "Synopsis"]})
+
+
+def test_numbers_of_short_text_columns_are_read_as_magnitudes_and_long_columns_are_left_to_tfidf():
+    long_text = "A tale of 2 cities, first printed in 1859, and of the 3 friends who " * 3
+    train = _book_frame(["8 customer reviews", "1,234 customer reviews", "no reviews yet", "4.5 of 5, 2016"],
+                        [long_text] * 4)
+    numbers = text.TextNumbers.fit(train, _book_spec())
+    assert numbers.columns == ("Ratings",)
+    raw = numbers.raw(train)
+    assert raw["Ratings:first_number"].tolist()[:2] == [8.0, 1234.0] and np.isnan(raw["Ratings:first_number"][2])
+    assert raw["Ratings:last_number"].tolist()[3] == 2016.0
+    assert raw["Ratings:numbers"].tolist() == [1.0, 1.0, 0.0, 3.0]
+    scaled = numbers.scaled(train)
+    assert scaled.notna().all().all()
+    assert scaled["none:Ratings:first_number"].tolist() == [0.0, 0.0, 1.0, 0.0]
+    np.testing.assert_allclose(scaled["Ratings:first_number"][:2], np.log1p([8.0, 1234.0]))
+
+
+def test_the_columns_chosen_on_training_rows_apply_to_any_later_frame():
+    train = _book_frame(["8 customer reviews", "12 customer reviews"], ["short", "text"])
+    numbers = text.TextNumbers.fit(train, _book_spec())
+    later = _book_frame(["a much longer review line with no digits at all, many times over"], [None])
+    assert numbers.columns == ("Ratings",)  # Synopsis holds no digits
+    assert list(numbers.raw(later).columns) == list(numbers.raw(train).columns)
+    assert numbers.raw(later)["Ratings:numbers"].tolist() == [0.0]
+    assert text.TextNumbers.fit(train.iloc[:0], _book_spec()).columns == ()

@@ -1,5 +1,5 @@
 """The sparse feature matrix of the linear approaches: word and character TF-IDF (never densified), categorical
-tokens, and scaled numeric attributes plus parsed quantities.
+tokens, and scaled numeric attributes (raw and log) plus parsed quantities and the numbers of short text columns.
 
 With a cache folder, each fitted vectorizer and its training matrix are stored (``cached_tfidf``) under a key over its
 settings and the text alone, so the approaches that fit the same TF-IDF on the same fold (tfidf_ridge, and the Ridge
@@ -20,7 +20,14 @@ from sklearn.preprocessing import StandardScaler
 from catalog_ml.cached_tfidf import fitted_tfidf
 from catalog_ml.fitted_cache import FittedCache
 from catalog_ml.spec import DatasetSpec
-from catalog_ml.text import categorical_tokens, dense_block, joined_text, numeric_attribute_matrix, quantity_features
+from catalog_ml.text import (
+    TextNumbers,
+    categorical_tokens,
+    dense_block,
+    joined_text,
+    numeric_attribute_matrix,
+    quantity_features,
+)
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,7 @@ class SparseTextFeatures:
                                         dtype=np.float32),
                 joined_text(frame, self.spec, s.char_max_chars), self.cache)
             blocks.append(char_matrix)
+        self.text_numbers_ = TextNumbers.fit(frame, self.spec)
         self.scaler_ = StandardScaler()
         if s.use_dense:
             blocks.append(dense_block(pd.DataFrame(self.scaler_.fit_transform(self._dense(frame)))))
@@ -82,7 +90,11 @@ class SparseTextFeatures:
                                                                                                        self.spec)
 
     def _dense(self, frame: pd.DataFrame) -> pd.DataFrame:
-        parts = [numeric_attribute_matrix(frame, self.spec)]
+        numeric = numeric_attribute_matrix(frame, self.spec)
+        # the target is log price: a linear model needs the log of a skewed attribute (pack sizes up to 46,752)
+        values = numeric[list(self.spec.numeric_columns)]
+        logged = np.sign(values) * np.log1p(np.abs(values))
+        parts = [numeric, logged.add_prefix("log:"), self.text_numbers_.scaled(frame)]
         if self.settings.use_quantities:
             parts.append(quantity_features(frame, self.spec))
         dense = pd.concat(parts, axis=1)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -68,6 +70,50 @@ def numeric_attribute_matrix(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataF
         features[column] = np.nan_to_num(values, nan=0.0)
         features[f"{column}_missing"] = np.isnan(values).astype(float)
     return features
+
+
+_NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+
+
+@dataclass(frozen=True)
+class TextNumbers:
+    """Numbers written inside short text columns as numeric features: ratings ('4.0 out of 5 stars'), counts
+    ('1,234 customer reviews'), edition dates ('Paperback,– 10 Mar 2016'). TF-IDF sees '1,234' as a token, never
+    as a magnitude. ``columns`` are chosen once on the training rows (``fit``) so every later frame gets the same
+    columns."""
+
+    columns: tuple[str, ...]
+
+    @classmethod
+    def fit(cls, train: pd.DataFrame, spec: DatasetSpec, max_median_chars: int = 40,
+            min_share_with_digits: float = 0.5) -> TextNumbers:
+        """The text columns whose typical value is short and that hold a digit in at least the given share of rows
+        (long descriptions are left to TF-IDF: their numbers have no fixed meaning)."""
+        chosen = []
+        for column in spec.text_columns:
+            text = train[column].fillna("").astype(str)
+            if len(text) and text.str.len().median() <= max_median_chars and \
+                    text.str.contains(r"\d").mean() >= min_share_with_digits:
+                chosen.append(column)
+        return cls(tuple(chosen))
+
+    def raw(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """First and last number of each column (NaN where it holds none) and how many numbers it holds."""
+        features = pd.DataFrame(index=frame.index)
+        for column in self.columns:
+            numbers = [[float(n.replace(",", "")) for n in _NUMBER.findall(text)]
+                       for text in frame[column].fillna("").astype(str)]
+            features[f"{column}:first_number"] = [found[0] if found else np.nan for found in numbers]
+            features[f"{column}:last_number"] = [found[-1] if found else np.nan for found in numbers]
+            features[f"{column}:numbers"] = [float(len(found)) for found in numbers]
+        return features
+
+    def scaled(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``raw`` for linear models and networks: log1p magnitudes, 0 where none, plus a 'none' indicator each."""
+        raw = self.raw(frame)
+        values = [c for c in raw.columns if not c.endswith(":numbers")]
+        return pd.concat([np.log1p(raw.clip(lower=0)).fillna(0.0),
+                          raw[values].isna().astype(float).add_prefix("none:")], axis=1)
 
 
 def categorical_tokens(frame: pd.DataFrame, spec: DatasetSpec) -> pd.Series:
