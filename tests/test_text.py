@@ -58,8 +58,9 @@ def test_numbers_of_short_text_columns_are_read_as_magnitudes_and_long_columns_a
 def test_the_columns_chosen_on_training_rows_apply_to_any_later_frame():
     train = _book_frame(["8 customer reviews", "12 customer reviews"], ["short", "text"])
     numbers = text.TextNumbers.fit(train, _book_spec())
-    later = _book_frame(["a much longer review line with no digits at all, many times over"], [None])
+    later = _book_frame(["a much longer review line with no digits at all, many times over", "9" * 400], [None, ""])
     assert numbers.columns == ("Ratings",)  # Synopsis holds no digits
     assert list(numbers.raw(later).columns) == list(numbers.raw(train).columns)
-    assert numbers.raw(later)["Ratings:numbers"].tolist() == [0.0]
+    assert numbers.raw(later)["Ratings:numbers"].tolist() == [0.0, 1.0]
+    assert np.isfinite(numbers.scaled(later).to_numpy()).all()
     assert text.TextNumbers.fit(train.iloc[:0], _book_spec()).columns == ()

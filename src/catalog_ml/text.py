@@ -73,6 +73,7 @@ def numeric_attribute_matrix(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataF
 
 
 _NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+MAX_TEXT_NUMBER = 1e15  # a run of 400 digits would read as inf
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ class TextNumbers:
         """First and last number of each column (NaN where it holds none) and how many numbers it holds."""
         features = pd.DataFrame(index=frame.index)
         for column in self.columns:
-            numbers = [[float(n.replace(",", "")) for n in _NUMBER.findall(text)]
+            numbers = [[min(float(n.replace(",", "")), MAX_TEXT_NUMBER) for n in _NUMBER.findall(text)]
                        for text in frame[column].fillna("").astype(str)]
             features[f"{column}:first_number"] = [found[0] if found else np.nan for found in numbers]
             features[f"{column}:last_number"] = [found[-1] if found else np.nan for found in numbers]
