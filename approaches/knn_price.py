@@ -1,6 +1,6 @@
 """Nearest-neighbour prices: neighbours in character TF-IDF space and in MiniLM sentence-embedding space among the
 training rows, their prices, similarities and price-per-unit, turned into a price by a small gradient-boosting
-model."""
+model that also reads the row's own quantities, numeric attributes and text numbers."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from catalog_ml.grouping import item_names, normalise_name
 from catalog_ml.neighbours import CosineNeighbours
 from catalog_ml.registry import register_approach
 from catalog_ml.sentence_embeddings import DEFAULT_TEXT_CHARS, MODEL_TAG, sentence_embeddings
-from catalog_ml.text import joined_text, quantity_features
+from catalog_ml.text import TextNumbers, joined_text, numeric_attribute_matrix, quantity_features
 
 SPACES = ("tfidf", "embedding")
 MIN_PRUNE_ROWS = 50  # on small tables a share would prune n-grams that are merely common, not ubiquitous
@@ -77,6 +77,7 @@ class KnnPrice(Approach):
         quantities = quantity_features(train, self.spec)
         self.log_quantity_ = quantities["log_quantity_base"].to_numpy() if len(quantities.columns) else None
         self.names_ = item_names(train, self.spec).map(normalise_name).to_numpy()
+        self.text_numbers_ = TextNumbers.fit(train, self.spec)
         features = self._features(train, exclude_names=self.names_)
         self.model_ = HistGradientBoostingRegressor(max_iter=c.gbm_iterations, learning_rate=0.05, max_leaf_nodes=31,
                                                     early_stopping=True, validation_fraction=0.1,
@@ -143,6 +144,8 @@ class KnnPrice(Approach):
                                           exclude_names) for space in self.spaces_]
         if len(own.columns):
             blocks.append(own.to_numpy(dtype=float))
+        blocks += [numeric_attribute_matrix(frame, self.spec).to_numpy(dtype=float),
+                   self.text_numbers_.raw(frame).to_numpy(dtype=float)]
         return np.column_stack(blocks)
 
     def _neighbour_columns(self, similarity: np.ndarray, index: np.ndarray, own: pd.DataFrame,

@@ -1,5 +1,6 @@
-"""Early-fusion MLP on frozen text embeddings (MiniLM), image embeddings (from a table) and parsed quantities, on
-log1p price (classification: cross-entropy over the classes); variants: text-only, image-only, fused."""
+"""Early-fusion MLP on frozen text embeddings (MiniLM), image embeddings (from a table) and the row's attributes
+(parsed quantities, numeric attributes, text numbers), on log1p price (classification: cross-entropy over the
+classes); variants: text-only, image-only, fused."""
 
 from __future__ import annotations
 
@@ -15,13 +16,14 @@ from catalog_ml.embedding_table import embeddings_for, read_embedding_table
 from catalog_ml.errors import CatalogError
 from catalog_ml.registry import register_approach
 from catalog_ml.sentence_embeddings import DEFAULT_TEXT_CHARS, sentence_embeddings
-from catalog_ml.text import joined_text, quantity_features
+from catalog_ml.text import TextNumbers, joined_text, scaled_attributes
 
 
 @dataclass(frozen=True)
 class MlpFusionConfig:
     inputs: Literal["fused", "text", "image"] = field(default="fused", metadata={
-        "help": "fused = text + image (+ quantities); image needs image_embeddings"})
+        "help": "fused = text + image (+ attributes: quantities, numeric attributes, text numbers); image needs "
+                "image_embeddings"})
     image_embeddings: str = field(default="", metadata={"help": "parquet table of id + image embedding columns"})
     hidden: int = field(default=256, metadata={"help": "hidden units per layer"})
     dropout: float = field(default=0.2, metadata={"help": "dropout after each hidden layer"})
@@ -43,7 +45,7 @@ class MlpFusionConfig:
 
 @register_approach
 class MlpFusion(Approach):
-    """Batch-normalised MLP (dropout, weight decay, early stopping) over frozen embeddings and quantities."""
+    """Batch-normalised MLP (dropout, weight decay, early stopping) over frozen embeddings and attributes."""
 
     name = "mlp_fusion"
     Config = MlpFusionConfig
@@ -61,6 +63,7 @@ class MlpFusion(Approach):
         self.images_ = (read_embedding_table(c.image_embeddings, train[self.spec.id_column])
                         if c.image_embeddings else None)
         self.image_pca_ = self._fit_image_pca(train) if self.images_ is not None else None
+        self.text_numbers_ = TextNumbers.fit(train, self.spec)
         features = self._features(train)
         self.mean_, self.std_ = features.mean(axis=0), features.std(axis=0) + 1e-6
         x = torch.tensor((features - self.mean_) / self.std_, dtype=torch.float32)
@@ -129,7 +132,7 @@ class MlpFusion(Approach):
         return self.prices_from_log1p(output.squeeze(1).numpy())
 
     def _features(self, frame: pd.DataFrame) -> np.ndarray:
-        blocks = [quantity_features(frame, self.spec).to_numpy(dtype=np.float32)]
+        blocks = [scaled_attributes(frame, self.spec, self.text_numbers_).to_numpy(dtype=np.float32)]
         if self.config.inputs in ("text", "fused"):
             texts = joined_text(frame, self.spec, self.config.max_text_chars).tolist()
             blocks.append(sentence_embeddings(texts, self.context.cache_dir))

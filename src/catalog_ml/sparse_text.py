@@ -20,14 +20,7 @@ from sklearn.preprocessing import StandardScaler
 from catalog_ml.cached_tfidf import fitted_tfidf
 from catalog_ml.fitted_cache import FittedCache
 from catalog_ml.spec import DatasetSpec
-from catalog_ml.text import (
-    TextNumbers,
-    categorical_tokens,
-    dense_block,
-    joined_text,
-    numeric_attribute_matrix,
-    quantity_features,
-)
+from catalog_ml.text import TextNumbers, categorical_tokens, dense_block, joined_text, scaled_attributes
 
 
 @dataclass(frozen=True)
@@ -90,12 +83,5 @@ class SparseTextFeatures:
                                                                                                        self.spec)
 
     def _dense(self, frame: pd.DataFrame) -> pd.DataFrame:
-        numeric = numeric_attribute_matrix(frame, self.spec)
-        # the target is log price: a linear model needs the log of a skewed attribute (pack sizes up to 46,752)
-        values = numeric[list(self.spec.numeric_columns)]
-        logged = np.sign(values) * np.log1p(np.abs(values))
-        parts = [numeric, logged.add_prefix("log:"), self.text_numbers_.scaled(frame)]
-        if self.settings.use_quantities:
-            parts.append(quantity_features(frame, self.spec))
-        dense = pd.concat(parts, axis=1)
+        dense = scaled_attributes(frame, self.spec, self.text_numbers_, self.settings.use_quantities)
         return dense if dense.shape[1] else pd.DataFrame({"bias": np.zeros(len(frame))})

@@ -117,6 +117,19 @@ class TextNumbers:
                           raw[values].isna().astype(float).add_prefix("none:")], axis=1)
 
 
+def scaled_attributes(frame: pd.DataFrame, spec: DatasetSpec, text_numbers: TextNumbers,
+                      quantities: bool = True) -> pd.DataFrame:
+    """The dense inputs of linear models and networks (standardise them before use): numeric attributes with their
+    missing flags and signed logs, the numbers of short text columns (log1p, 'none' flags) and parsed quantities."""
+    numeric = numeric_attribute_matrix(frame, spec)
+    # the target is log price: a linear model needs the log of a skewed attribute (pack sizes up to 46,752)
+    values = numeric[list(spec.numeric_columns)]
+    parts = [numeric, (np.sign(values) * np.log1p(np.abs(values))).add_prefix("log:"), text_numbers.scaled(frame)]
+    if quantities:
+        parts.append(quantity_features(frame, spec))
+    return pd.concat(parts, axis=1)
+
+
 def categorical_tokens(frame: pd.DataFrame, spec: DatasetSpec) -> pd.Series:
     """Categorical attributes as one whitespace-free token per column ('brand=acme gender=men')."""
     if not spec.categorical_columns:
