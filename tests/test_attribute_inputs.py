@@ -3,11 +3,9 @@
 from dataclasses import replace
 
 import pytest
-from approach_models import new_model
+from approach_models import demo_with_price_stating_ratings, new_model
 
-from catalog_ml.loading import load_dataset
 from catalog_ml.metrics import smape
-from catalog_ml.spec import load_spec
 
 
 # a network on 270 rows and 384 embedding dimensions gains less than the gradient-boosting model does
@@ -16,12 +14,10 @@ from catalog_ml.spec import load_spec
 def test_a_short_text_column_that_states_the_price_makes_the_model_far_better(demo_template, tmp_path, name,
                                                                                settings, gain):
     """'370 customer reviews' = price x 37: neighbours and sentence embeddings alone cannot read the magnitude."""
-    dataset = load_dataset(load_spec(demo_template / "dataset.yaml"))
-    spec = dataset.spec
-    frame = dataset.train.assign(Ratings=[f"{round(p * 37):,} customer reviews" for p in dataset.train[spec.target]])
+    spec, frame = demo_with_price_stating_ratings(demo_template)
     train, valid = frame.iloc[:300], frame.iloc[300:400]
     scores = {}
-    for variant, columns in (("without", spec.text_columns), ("with", (*spec.text_columns, "Ratings"))):
+    for variant, columns in (("without", spec.text_columns[:-1]), ("with", spec.text_columns)):
         model = new_model(name, replace(spec, text_columns=columns), tmp_path / variant, settings)
         model.fit(train)
         scores[variant] = smape(valid[spec.target].to_numpy(), model.predict(valid))

@@ -1,11 +1,9 @@
 """Explanations: GBM contributions that add up to the prediction, Grad-CAM and embedding maps as PNG files."""
 
-from dataclasses import replace
-
 import numpy as np
 import pandas as pd
 import pytest
-from approach_models import new_model
+from approach_models import demo_with_price_stating_ratings, new_model
 
 from catalog_ml.cli import main
 from catalog_ml.loading import load_dataset
@@ -71,10 +69,7 @@ def test_grad_cam_heatmap_is_normalised_and_follows_the_head():
 @pytest.mark.parametrize("name, settings", [("lgbm_fusion", ["max_rounds=80", "text_ridge=false"]),
                                             ("xgb_spacy", ["max_rounds=60", "sentence_components=0"])])
 def test_numbers_in_a_short_text_column_are_named_features_that_carry_gain(demo_template, tmp_path, name, settings):
-    dataset = load_dataset(load_spec(demo_template / "dataset.yaml"))
-    spec = replace(dataset.spec, text_columns=(*dataset.spec.text_columns, "Ratings"))
-    target = dataset.train[spec.target].to_numpy()
-    frame = dataset.train.assign(Ratings=[f"{round(price * 37):,} customer reviews" for price in target])
+    spec, frame = demo_with_price_stating_ratings(demo_template)
     model = new_model(name, spec, tmp_path, settings)
     model.fit(frame.iloc[:300])
     explanation = model.explain(frame.iloc[300:340])

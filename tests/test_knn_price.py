@@ -52,4 +52,3 @@ def test_unknown_space_is_refused(demo_template, tmp_path):
     model = new_model("knn_price", dataset.spec, tmp_path, ["spaces=pixels"])
     with pytest.raises(CatalogError, match="spaces must be"):
         model.fit(dataset.train)
-
