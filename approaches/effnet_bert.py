@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from catalog_ml.backbones import image_backbone, text_encoder
-from catalog_ml.cli_run import approach_main
-from catalog_ml.deep_approach import DeepFusionApproach, DeepSettings
-from catalog_ml.registry import register_approach
+from catalog_ml.cli.run import approach_main
+from catalog_ml.core.registry import register_approach
+from catalog_ml.nn.backbones import image_backbone, text_encoder
+from catalog_ml.nn.deep_approach import DeepFusionApproach, DeepSettings
 
 TINY_BERT = {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64}
 
@@ -30,7 +30,7 @@ class EffnetBert(DeepFusionApproach):
     Config = EffnetBertConfig
 
     def build_towers(self):  # noqa: ANN201
-        from catalog_ml.multimodal import BertTextTower, TimmImageTower
+        from catalog_ml.nn.multimodal import BertTextTower, TimmImageTower
 
         c = self.config
         if c.size == "tiny":

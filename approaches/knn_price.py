@@ -11,15 +11,15 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from catalog_ml.approach import Approach
-from catalog_ml.cli_run import approach_main
+from catalog_ml.cli.run import approach_main
+from catalog_ml.core.approach import Approach
+from catalog_ml.core.registry import register_approach
+from catalog_ml.data.grouping import item_names, normalise_name
 from catalog_ml.errors import CatalogError
-from catalog_ml.fitted_cache import FittedCache, frame_digest
-from catalog_ml.grouping import item_names, normalise_name
-from catalog_ml.neighbours import CosineNeighbours
-from catalog_ml.registry import register_approach
-from catalog_ml.sentence_embeddings import DEFAULT_TEXT_CHARS, MODEL_TAG, sentence_embeddings
-from catalog_ml.text import TextNumbers, joined_text, numeric_attribute_matrix, quantity_features
+from catalog_ml.features.fitted_cache import FittedCache, frame_digest
+from catalog_ml.features.text import TextNumbers, joined_text, numeric_attribute_matrix, quantity_features
+from catalog_ml.nn.neighbours import CosineNeighbours
+from catalog_ml.nn.sentence_embeddings import DEFAULT_TEXT_CHARS, MODEL_TAG, sentence_embeddings
 
 SPACES = ("tfidf", "embedding")
 MIN_PRUNE_ROWS = 50  # on small tables a share would prune n-grams that are merely common, not ubiquitous
@@ -32,9 +32,8 @@ class KnnPriceConfig:
     char_ngram_max: int = field(default=4, metadata={"help": "character n-grams 2..N of the item text"})
     max_features: int = field(default=100_000, metadata={"help": "TF-IDF vocabulary cap"})
     max_df: float = field(default=0.1, metadata={
-        "help": f"ignore character n-grams in more than this share of training rows (never fewer than "
-                f"{MIN_PRUNE_ROWS} rows): they barely move the ranking but make the neighbour search several times "
-                f"slower (myntra fold 0: 0.1 is 5x faster than 1.0, and its neighbours price better)"})
+        "help": f"ignore character n-grams in more than this share of training rows (never "
+                f"fewer than {MIN_PRUNE_ROWS} rows): they barely move the ranking but slow the search down"})
     max_text_chars: int = field(default=300, metadata={"help": "only the first N characters (the item name)"})
     gbm_iterations: int = field(default=300, metadata={"help": "boosting iterations of the price model"})
     spaces: str = field(default="tfidf,embedding", metadata={

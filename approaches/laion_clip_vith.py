@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from approaches.clip_vitl import ClipFusionApproach, ClipVitlConfig
-from catalog_ml.cli_run import approach_main
-from catalog_ml.registry import register_approach
+from catalog_ml.cli.run import approach_main
+from catalog_ml.core.registry import register_approach
 
 
 @dataclass(frozen=True)

@@ -13,33 +13,31 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from catalog_ml.approach import Approach, Explanation
-from catalog_ml.cached_tfidf import fitted_tfidf
-from catalog_ml.cli_run import approach_main
-from catalog_ml.cross_fitted_text import CrossFittedRidge, CrossFittedText
-from catalog_ml.embedding_table import embeddings_for, read_embedding_table
-from catalog_ml.fitted_cache import FittedCache
-from catalog_ml.registry import register_approach
-from catalog_ml.sparse_text import SparseTextSettings
-from catalog_ml.text import TextNumbers, joined_text, numeric_attribute_matrix, quantity_features
+from catalog_ml.cli.run import approach_main
+from catalog_ml.core.approach import Approach, Explanation
+from catalog_ml.core.registry import register_approach
+from catalog_ml.features.cached_tfidf import fitted_tfidf
+from catalog_ml.features.cross_fitted_text import CrossFittedRidge, CrossFittedText
+from catalog_ml.features.embedding_table import embeddings_for, read_embedding_table
+from catalog_ml.features.fitted_cache import FittedCache
+from catalog_ml.features.sparse_text import SparseTextSettings
+from catalog_ml.features.text import TextNumbers, joined_text, numeric_attribute_matrix, quantity_features
 
 
 @dataclass(frozen=True)
 class LgbmFusionConfig:
     objective: Literal["huber", "l1"] = field(default="huber", metadata={
-        "help": "loss on log1p price (huber beat l1 on the demo and on items1000: see benchmarks); "
-                "classification always uses multiclass log-loss"})
+        "help": "loss on log1p price (huber or l1); classification always uses multiclass "
+                "log-loss"})
     huber_alpha: float = field(default=0.5, metadata={"help": "huber transition point (log units)"})
     learning_rate: float = field(default=0.1, metadata={"help": "boosting learning rate"})
     num_leaves: int = field(default=127, metadata={
-        "help": "leaves per tree (myntra folds 0 and 2: 63 leaves stop at rounds 2,319 + 1,135, 71 s of training, "
-                "SMAPE 14.38 / 14.46; 127 leaves at 1,414 + 741, 52 s, 14.27 / 14.45)"})
+        "help": "leaves per tree"})
     min_child_samples: int = field(default=10, metadata={"help": "minimum rows per leaf"})
     feature_fraction: float = field(default=0.3, metadata={"help": "share of features per tree"})
     tfidf_max_bin: int = field(default=15, metadata={
-        "help": "histogram bins of each TF-IDF column (the other columns keep 255): fewer bins make each round on "
-                "the sparse columns cheaper (myntra fold 0 with 20k columns and learning rate 0.1: 331 s, SMAPE "
-                "14.63; the earlier 50k columns, 255 bins, rate 0.05: 1,410 s, 14.66)"})
+        "help": "histogram bins of each TF-IDF column (the other columns keep 255): fewer bins "
+                "make each boosting round on the sparse columns cheaper"})
     max_rounds: int = field(default=3000, metadata={"help": "boosting rounds at most"})
     early_stopping_rounds: int = field(default=100, metadata={"help": "patience on the inner early-stopping split"})
     early_stopping_share: float = field(default=0.1, metadata={
@@ -47,25 +45,21 @@ class LgbmFusionConfig:
     word_ngram_max: int = field(default=2, metadata={"help": "word n-grams from 1 to this"})
     tfidf_min_df: int = field(default=3, metadata={"help": "ignore n-grams in fewer rows than this"})
     tfidf_max_features: int = field(default=0, metadata={
-        "help": "TF-IDF vocabulary cap; 0 = 2,000 when text_ridge is used (the Ridge reads every n-gram; myntra "
-                "fold 0: 2k columns 141 s, SMAPE 14.25; 20k columns 291 s, 14.61), else 20,000"})
+        "help": "TF-IDF vocabulary cap; 0 = 2,000 when text_ridge is used (the Ridge column "
+                "reads every n-gram), else 20,000"})
     max_text_chars: int = field(default=2000, metadata={"help": "TF-IDF reads only the first N characters"})
     image_embeddings: str = field(default="", metadata={
         "help": "parquet table of id + embedding columns (from the embedding extractor); empty = none"})
     text_ridge: bool = field(default=True, metadata={
-        "help": "regression: add a Ridge prediction on word + character TF-IDF as a feature, cross-fitted over "
-                "inner group folds so a training row never sees its own price through it (5-fold SMAPE, 20k "
-                "columns without it -> 2k columns with it: books 39.73 -> 38.52, bigbasket 41.50 -> 39.97, "
-                "mercari5k 46.75 -> 45.39); its values are cached per fold under the cache folder"})
+        "help": "regression: add a Ridge prediction on word + character TF-IDF as a feature, "
+                "cross-fitted over inner group folds so a training row never sees its own price through it; its "
+                "values are cached per fold under the cache folder"})
     text_ridge_alpha: float = field(default=1.5, metadata={"help": "L2 strength of that Ridge"})
     text_ridge_folds: int = field(default=4, metadata={"help": "inner folds that cross-fit that Ridge"})
     text_network: bool = field(default=False, metadata={
-        "help": "regression: also add a sparse-input network's prediction (sparse_mlp's model, on word TF-IDF) as a "
-                "feature, cross-fitted over the same inner folds (each fold fits text_ridge_folds + 1 networks). Off: "
-                "2-3x the time for a better single model but not a better blend (5-fold SMAPE without -> with, "
-                "honest blend of every approach in brackets: bigbasket 39.83 -> 39.05 (38.01 -> 37.90), books "
-                "38.59 -> 37.94 (36.70 -> 36.57), mercari5k 45.81 -> 45.36 (42.46 -> 42.47), items1000 65.25 -> "
-                "66.62 (64.25 -> 64.35); myntra_styles fold 0: 14.50 -> 14.40, 50 -> 103 s of fitting)"})
+        "help": "regression: also add a sparse-input network's prediction (sparse_mlp's model, "
+                "on word TF-IDF) as a feature, cross-fitted over the same inner folds (each fold fits "
+                "text_ridge_folds + 1 networks, 2-3x the time)"})
     text_network_models: int = field(default=1, metadata={"help": "networks (seeds) averaged in that column"})
 
 
@@ -125,7 +119,7 @@ class LgbmFusion(Approach):
             models["text_ridge"] = CrossFittedRidge(self.spec, c.text_ridge_alpha, c.text_ridge_folds,
                                                     cache=FittedCache(self.context.cache_dir, "cross_fitted_ridge"))
         if c.text_network:
-            from catalog_ml.sparse_network import SparseNetworkRegressor, SparseNetworkSettings
+            from catalog_ml.nn.sparse_network import SparseNetworkRegressor, SparseNetworkSettings
 
             # the shorter training measured for this column: it fits text_ridge_folds + 1 networks a fold
             settings = SparseNetworkSettings(epochs=3, first_epoch_steps=128)

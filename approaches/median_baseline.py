@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from catalog_ml.approach import Approach
-from catalog_ml.cli_run import approach_main
-from catalog_ml.registry import register_approach
+from catalog_ml.cli.run import approach_main
+from catalog_ml.core.approach import Approach
+from catalog_ml.core.registry import register_approach
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,13 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from catalog_ml.approach import Approach
-from catalog_ml.cli_run import approach_main
-from catalog_ml.embedding_table import embeddings_for, read_embedding_table
+from catalog_ml.cli.run import approach_main
+from catalog_ml.core.approach import Approach
+from catalog_ml.core.registry import register_approach
 from catalog_ml.errors import CatalogError
-from catalog_ml.registry import register_approach
-from catalog_ml.sentence_embeddings import DEFAULT_TEXT_CHARS, sentence_embeddings
-from catalog_ml.text import TextNumbers, joined_text, scaled_attributes
+from catalog_ml.features.embedding_table import embeddings_for, read_embedding_table
+from catalog_ml.features.text import TextNumbers, joined_text, scaled_attributes
+from catalog_ml.nn.sentence_embeddings import DEFAULT_TEXT_CHARS, sentence_embeddings
 
 
 @dataclass(frozen=True)
@@ -30,17 +30,15 @@ class MlpFusionConfig:
     weight_decay: float = field(default=1e-4, metadata={"help": "AdamW weight decay"})
     learning_rate: float = field(default=4e-3, metadata={"help": "AdamW learning rate"})
     batch_size: int = field(default=512, metadata={
-        "help": "rows per step (myntra folds 0 and 2: 128 rows at rate 2e-3 16 + 27 s, SMAPE 20.14 / 19.37; 512 rows "
-                "at 4e-3 13 + 12 s, 19.60 / 19.47)"})
+        "help": "rows per step"})
     max_epochs: int = field(default=60, metadata={"help": "epochs at most"})
     patience: int = field(default=8, metadata={"help": "early-stopping patience (epochs) on the inner split"})
     early_stopping_share: float = field(default=0.1, metadata={
         "help": "share of the training rows held out for early stopping (never the scored fold)"})
     max_text_chars: int = field(default=DEFAULT_TEXT_CHARS, metadata={"help": "characters of text embedded per row"})
     image_components: int = field(default=64, metadata={
-        "help": "PCA size of the image embeddings, fitted on the fold's training photos (0 = every column; myntra "
-                "folds 0 and 2 with the 1,280 Lite0 columns: every column 20.36 / 20.95 in 42 + 31 s, 256 19.64 / "
-                "20.30, 128 19.27 / 19.85, 64 19.12 / 19.16 in 18 + 16 s, 32 19.29 / 19.90)"})
+        "help": "PCA size of the image embeddings, fitted on the fold's training photos (0 = "
+                "every column)"})
 
 
 @register_approach
@@ -55,7 +53,7 @@ class MlpFusion(Approach):
         import torch
         from torch import nn
 
-        from catalog_ml.fast_dropout import UniformDropout
+        from catalog_ml.nn.fast_dropout import UniformDropout
 
         c = self.config
         if c.inputs == "image" and not c.image_embeddings:

@@ -12,10 +12,10 @@ import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import Ridge
 
-from catalog_ml.approach import Approach
-from catalog_ml.cli_run import approach_main
-from catalog_ml.registry import register_approach
-from catalog_ml.text import categorical_tokens, joined_text
+from catalog_ml.cli.run import approach_main
+from catalog_ml.core.approach import Approach
+from catalog_ml.core.registry import register_approach
+from catalog_ml.features.text import categorical_tokens, joined_text
 
 
 @dataclass(frozen=True)

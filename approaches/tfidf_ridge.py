@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression, Ridge
 
-from catalog_ml.approach import Approach
-from catalog_ml.cli_run import approach_main
-from catalog_ml.config import shared_settings
-from catalog_ml.registry import register_approach
-from catalog_ml.sparse_text import SparseTextFeatures, SparseTextSettings
+from catalog_ml.cli.run import approach_main
+from catalog_ml.core.approach import Approach
+from catalog_ml.core.config import shared_settings
+from catalog_ml.core.registry import register_approach
+from catalog_ml.features.sparse_text import SparseTextFeatures, SparseTextSettings
 
 
 @dataclass(frozen=True)

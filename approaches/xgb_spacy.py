@@ -12,14 +12,14 @@ import xgboost as xgb
 from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from catalog_ml.approach import Approach, Explanation
-from catalog_ml.brands import RARE, BrandExtractor, target_encode
-from catalog_ml.cli_run import approach_main
-from catalog_ml.fitted_cache import FittedCache, array_digest, frame_digest
-from catalog_ml.grouping import item_names, near_duplicate_groups
-from catalog_ml.registry import register_approach
-from catalog_ml.sentence_embeddings import DEFAULT_TEXT_CHARS, sentence_embeddings
-from catalog_ml.text import TextNumbers, joined_text, numeric_attribute_matrix, quantity_features
+from catalog_ml.cli.run import approach_main
+from catalog_ml.core.approach import Approach, Explanation
+from catalog_ml.core.registry import register_approach
+from catalog_ml.data.grouping import item_names, near_duplicate_groups
+from catalog_ml.features.brands import RARE, BrandExtractor, target_encode
+from catalog_ml.features.fitted_cache import FittedCache, array_digest, frame_digest
+from catalog_ml.features.text import TextNumbers, joined_text, numeric_attribute_matrix, quantity_features
+from catalog_ml.nn.sentence_embeddings import DEFAULT_TEXT_CHARS, sentence_embeddings
 
 
 @dataclass(frozen=True)
@@ -29,14 +29,13 @@ class XgbSpacyConfig:
     subsample: float = field(default=0.8, metadata={"help": "row share per tree"})
     colsample_bytree: float = field(default=0.6, metadata={"help": "feature share per tree"})
     max_bin: int = field(default=64, metadata={
-        "help": "histogram bins per feature (myntra folds 0 and 2: 256 bins 28 + 30 s, SMAPE 17.73 / 17.99; 64 bins "
-                "14 + 14 s, 17.73 / 18.03)"})
+        "help": "histogram bins per feature"})
     max_rounds: int = field(default=3000, metadata={"help": "boosting rounds at most"})
     early_stopping_rounds: int = field(default=100, metadata={"help": "patience on the inner early-stopping split"})
     early_stopping_share: float = field(default=0.1, metadata={
         "help": "share of the training rows held out for early stopping (never the scored fold)"})
     objective: str = field(default="reg:squarederror", metadata={
-        "help": "XGBoost objective on log1p price (on the demo: squared 29.2, absolute 30.1, pseudo-Huber 31.1)"})
+        "help": "XGBoost objective on log1p price"})
     brand_min_count: int = field(default=2, metadata={"help": "brands seen fewer times in training become rare"})
     encoding_smoothing: float = field(default=10.0, metadata={"help": "target-encoding smoothing (rows)"})
     svd_components: int = field(default=64, metadata={"help": "truncated-SVD size of the word TF-IDF (0 = none)"})

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 from common import run_bounded
 
-from catalog_ml.folds import Folds
-from catalog_ml.loading import Dataset
+from catalog_ml.data.folds import Folds
+from catalog_ml.data.loading import Dataset
 
 BENCHMARKS = Path(__file__).resolve().parent
 AUTOGLUON_PINS = ("autogluon.tabular[lightgbm,catboost,xgboost]==1.6.3", "torch==2.13.0", "pandas<2.4",

@@ -1,5 +1,5 @@
 """Active-learning simulation: start from 10% of the labels, add batches chosen by committee disagreement with the
-diversity step (``catalog_ml.active_learning``) or at random, and compare SMAPE against labels used.
+diversity step (``catalog_ml.blend.active_learning``) or at random, and compare SMAPE against labels used.
 
 Fold 0 of the shared group-aware folds is the fixed evaluation set; the other folds are the pool. The model is a
 sparse word + character TF-IDF Ridge on log1p price (the vocabulary is fitted on all text, which needs no labels);
@@ -26,10 +26,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.linear_model import Ridge  # noqa: E402
 from sklearn.preprocessing import normalize  # noqa: E402
 
-from catalog_ml.active_learning import disagreement, diverse_batch  # noqa: E402
-from catalog_ml.folds import load_folds  # noqa: E402
-from catalog_ml.metrics import smape  # noqa: E402
-from catalog_ml.text import categorical_tokens, joined_text  # noqa: E402
+from catalog_ml.blend.active_learning import disagreement, diverse_batch  # noqa: E402
+from catalog_ml.core.metrics import smape  # noqa: E402
+from catalog_ml.data.folds import load_folds  # noqa: E402
+from catalog_ml.features.text import categorical_tokens, joined_text  # noqa: E402
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 

@@ -27,7 +27,7 @@ BASELINES = {"plain": "plain_tfidf_ridge", "tuned": "tfidf_ridge"}
 
 def run_one(name: str, approach: str, work: Path, settings: list[str], tag: str) -> dict[str, object]:
     """One approach run in a child process: its SMAPE, wall seconds and peak resident memory."""
-    command = [sys.executable, "-m", "catalog_ml.cli", "run", approach, "--dataset", str(SPECS / f"{name}.yaml"),
+    command = [sys.executable, "-m", "catalog_ml.cli.main", "run", approach, "--dataset", str(SPECS / f"{name}.yaml"),
                "--folds-file", str(work / name / "folds.csv"), "--runs-dir", str(work / tag / "runs"),
                "--cache-dir", str(work / "cache"), "--overwrite"]
     for setting in settings:

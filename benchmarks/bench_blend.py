@@ -11,9 +11,9 @@ import time
 
 import numpy as np
 
-from catalog_ml.blend_eval import evaluate_blend
-from catalog_ml.blenders import make_blender
-from catalog_ml.metrics import smape
+from catalog_ml.blend.blenders import make_blender
+from catalog_ml.blend.nested import evaluate_blend
+from catalog_ml.core.metrics import smape
 
 
 def synthetic_predictions(rows: int, approaches: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -15,12 +15,12 @@ from pathlib import Path
 
 from common import real_dataset
 
-from catalog_ml.blend_eval import evaluate_blend
-from catalog_ml.config import build_config
-from catalog_ml.folds import load_folds
-from catalog_ml.registry import get_approach
-from catalog_ml.run_reader import load_run_set
-from catalog_ml.runner import RunRequest, run_approach
+from catalog_ml.blend.nested import evaluate_blend
+from catalog_ml.core.config import build_config
+from catalog_ml.core.registry import get_approach
+from catalog_ml.core.run_reader import load_run_set
+from catalog_ml.core.runner import RunRequest, run_approach
+from catalog_ml.data.folds import load_folds
 
 DATASETS = ("amazon_items1000", "flipkart1050", "mercari5k", "books", "bigbasket", "myntra_styles")
 RUNS = (("median_baseline", None, []), ("tfidf_ridge", None, []), ("tfidf_ridge", "word", ["char_max_features=0"]))

@@ -29,17 +29,18 @@ import yaml
 from autogluon_peer import aligned_predictions, run_autogluon
 from common import SHARED_DATA
 
-from catalog_ml.classes import PROBA_PREFIX, class_codes
-from catalog_ml.cli import main as cli_main
-from catalog_ml.config import build_config
-from catalog_ml.folds import load_folds, make_folds, write_folds
-from catalog_ml.loading import Dataset, load_dataset
-from catalog_ml.metrics import classification_scores
-from catalog_ml.proba_blend import evaluate_proba_blend
-from catalog_ml.registry import get_approach
-from catalog_ml.run_reader import load_run_set
-from catalog_ml.runner import RunRequest, run_approach
-from catalog_ml.spec import load_spec
+from catalog_ml.blend.nested import evaluate_blend
+from catalog_ml.cli.main import main as cli_main
+from catalog_ml.core.config import build_config
+from catalog_ml.core.metrics import classification_scores
+from catalog_ml.core.registry import get_approach
+from catalog_ml.core.run_reader import load_run_set
+from catalog_ml.core.runner import RunRequest, run_approach
+from catalog_ml.core.task import task_of
+from catalog_ml.data.classes import PROBA_PREFIX, class_codes
+from catalog_ml.data.folds import load_folds, make_folds, write_folds
+from catalog_ml.data.loading import Dataset, load_dataset
+from catalog_ml.data.spec import load_spec
 
 # run name -> (approach, settings, modality)
 RUNS = {
@@ -190,8 +191,8 @@ def blend_rows(task: str, dataset: Dataset, work: Path, runs: list[str]) -> list
         run_set = load_run_set(dataset, folds, [work / "runs" / dataset.spec.name / f"{RUNS[r][0]}-{r}"
                                                 for r in members])
         started = time.perf_counter()
-        evaluation = evaluate_proba_blend("auto", run_set.oof, run_set.y, run_set.fold, run_set.names,
-                                          dataset.classes, "log_loss", 0, 100)
+        evaluation = evaluate_blend("auto", run_set.oof, run_set.y, run_set.fold, run_set.names,
+                                    {"objective": "log_loss", "random_state": 0, "n_trials": 100}, task_of(dataset))
         scores = evaluation.nested_scores
         if label == "blend: every run":
             np.save(work / "runs" / dataset.spec.name / "blend_every_run.npy", evaluation.nested_oof)

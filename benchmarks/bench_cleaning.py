@@ -15,16 +15,16 @@ from pathlib import Path
 import numpy as np
 from common import real_dataset
 
-from catalog_ml.approach import FitContext
-from catalog_ml.cleaning import CleaningRules, clean_training_rows, image_keys
-from catalog_ml.config import build_config
-from catalog_ml.demo_data import write_demo_dataset
-from catalog_ml.folds import load_folds, make_folds, write_folds
-from catalog_ml.loading import load_dataset
-from catalog_ml.metrics import smape
-from catalog_ml.registry import get_approach
-from catalog_ml.seeding import fold_seed
-from catalog_ml.spec import load_spec
+from catalog_ml.core.approach import FitContext
+from catalog_ml.core.config import build_config
+from catalog_ml.core.metrics import smape
+from catalog_ml.core.registry import get_approach
+from catalog_ml.core.seeding import fold_seed
+from catalog_ml.data.cleaning import CleaningRules, clean_training_rows, image_keys
+from catalog_ml.data.demo_data import write_demo_dataset
+from catalog_ml.data.folds import load_folds, make_folds, write_folds
+from catalog_ml.data.loading import load_dataset
+from catalog_ml.data.spec import load_spec
 
 CONFIGS = {
     "none": CleaningRules(False, False, "none"),

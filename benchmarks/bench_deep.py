@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from common import SPECS, real_dataset
 
-from catalog_ml.metrics import smape
+from catalog_ml.core.metrics import smape
 
 
 def tiny_step_times(steps: int = 20, batch: int = 16) -> dict[str, float]:
@@ -29,8 +29,8 @@ def tiny_step_times(steps: int = 20, batch: int = 16) -> dict[str, float]:
     import torch
 
     from approaches.effnet_bert import TINY_BERT
-    from catalog_ml.backbones import TINY_CLIP, clip_model, image_backbone, text_encoder
-    from catalog_ml.multimodal import BertTextTower, ClipImageTower, ClipTextTower, FusionRegressor, TimmImageTower
+    from catalog_ml.nn.backbones import TINY_CLIP, clip_model, image_backbone, text_encoder
+    from catalog_ml.nn.multimodal import BertTextTower, ClipImageTower, ClipTextTower, FusionRegressor, TimmImageTower
 
     image, text = image_backbone("test_efficientnet", "none"), text_encoder("", tiny=TINY_BERT)
     clip = clip_model(TINY_CLIP, "")
@@ -65,7 +65,8 @@ def embed_myntra(work: Path) -> dict[str, object]:
     cache = work / "embed_cache_cold"
     shutil.rmtree(cache, ignore_errors=True)
     out = work / "myntra_lite0.parquet"
-    subprocess.run([sys.executable, "-m", "catalog_ml.cli", "embed", "--dataset", str(SPECS / "myntra_styles.yaml"),
+    subprocess.run([sys.executable, "-m", "catalog_ml.cli.main", "embed",
+                    "--dataset", str(SPECS / "myntra_styles.yaml"),
                     "--cache-dir", str(cache), "--out", str(out)], check=True)
     report = json.loads(out.with_suffix(".json").read_text())
     report["images_per_second"] = round(report["images_read"] / report["seconds"], 1)
@@ -78,7 +79,7 @@ def image_gain(work: Path, table: Path) -> dict[str, float]:
     with_photo = set(pd.read_parquet(table, columns=["id"])["id"].astype(str))
     scores = {}
     for tag, settings in (("text", []), ("image", ["--set", f"image_embeddings={table}"])):
-        subprocess.run([sys.executable, "-m", "catalog_ml.cli", "run", "lgbm_fusion", "--dataset",
+        subprocess.run([sys.executable, "-m", "catalog_ml.cli.main", "run", "lgbm_fusion", "--dataset",
                         str(SPECS / "myntra_styles.yaml"), "--folds-file", str(work / "myntra_styles" / "folds.csv"),
                         "--runs-dir", str(work / "deep_runs"), "--tag", tag, "--cache-dir", str(work / "cache"),
                         *settings], check=True)

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
 
-from catalog_ml.download import DownloadSettings, download_images
-from catalog_ml.fault_server import FaultServer
-from catalog_ml.image_checks import check_image_bytes
+from catalog_ml.data.download import DownloadSettings, download_images
+from catalog_ml.data.image_checks import check_image_bytes
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the loopback fault server is a test fixture
+from fault_server import FaultServer  # noqa: E402
 
 FAULTS = ("429", "429_retry_after", "500", "503", "reset", "truncated", "timeout")
 SAMPLE_IMAGES = Path(__file__).resolve().parents[2] / "shared" / "data" / "amazon2025_sample" / "images"
@@ -32,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fault-share", type=float, default=0.3)
     args = parser.parse_args(argv)
     rng = random.Random(0)
-    settings = DownloadSettings(workers=args.workers, timeout=1.0, backoff_base=0.1, backoff_max=2.0)
+    settings = DownloadSettings(workers=args.workers, timeout=1.0, backoff_base=0.1, backoff_max=2.0,
+                                allow_private_addresses=True)  # the fault server is on loopback
     with FaultServer(stall_seconds=1.5) as server, tempfile.TemporaryDirectory() as tmp:
         rows = []
         for i in range(args.images):

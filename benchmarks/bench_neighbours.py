@@ -1,6 +1,6 @@
-"""Exact cosine neighbour search: catalog_ml.neighbours.CosineNeighbours against scikit-learn's brute force, on the
-knn_price character TF-IDF of a real dataset's fold 0 (training rows as the base, fold-0 rows as queries) and on
-random dense 384-d vectors of the same shape (the MiniLM space).
+"""Exact cosine neighbour search: catalog_ml.nn.neighbours.CosineNeighbours against scikit-learn's brute
+force, on the knn_price character TF-IDF of a real dataset's fold 0 (training rows as the base, fold-0 rows as
+queries) and on random dense 384-d vectors of the same shape (the MiniLM space).
 
     python benchmarks/bench_neighbours.py [--dataset myntra_styles] [--work-dir DIR] [--neighbours 30]
 """
@@ -18,9 +18,9 @@ from common import real_dataset
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.neighbors import NearestNeighbors
 
-from catalog_ml.folds import load_folds
-from catalog_ml.neighbours import CosineNeighbours
-from catalog_ml.text import joined_text
+from catalog_ml.data.folds import load_folds
+from catalog_ml.features.text import joined_text
+from catalog_ml.nn.neighbours import CosineNeighbours
 
 
 def compare(space: str, base, queries, k: int) -> None:  # noqa: ANN001 (sparse or dense matrices)

@@ -43,9 +43,9 @@ def run_one(name: str, work_dir: Path) -> dict:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from common import peak_memory_mb, real_dataset
 
-    from catalog_ml.config import build_config
-    from catalog_ml.registry import get_approach
-    from catalog_ml.runner import RunRequest, run_approach
+    from catalog_ml.core.config import build_config
+    from catalog_ml.core.registry import get_approach
+    from catalog_ml.core.runner import RunRequest, run_approach
 
     started = time.perf_counter()
     dataset = real_dataset(name, work_dir)

@@ -31,11 +31,11 @@ import yaml
 from autogluon_peer import EXCLUDED_MODELS, aligned_predictions, run_autogluon
 from common import SPECS, machine_description, real_dataset, run_bounded
 
-from catalog_ml.demo_data import write_demo_dataset
-from catalog_ml.folds import load_folds, make_folds, write_folds
-from catalog_ml.loading import Dataset, load_dataset
-from catalog_ml.metrics import smape
-from catalog_ml.spec import load_spec
+from catalog_ml.core.metrics import smape
+from catalog_ml.data.demo_data import write_demo_dataset
+from catalog_ml.data.folds import load_folds, make_folds, write_folds
+from catalog_ml.data.loading import Dataset, load_dataset
+from catalog_ml.data.spec import load_spec
 
 DATASETS = ("amazon_items1000", "flipkart1050", "mercari5k", "books", "bigbasket", "myntra_styles")
 APPROACHES = ("median_baseline", "tfidf_ridge", "xgb_spacy", "lgbm_fusion", "knn_price", "mlp_fusion", "sparse_mlp")
@@ -87,7 +87,7 @@ class Suite:
 
 
 def catalog(*arguments: str) -> list[str]:
-    return [sys.executable, "-m", "catalog_ml.cli", *arguments]
+    return [sys.executable, "-m", "catalog_ml.cli.main", *arguments]
 
 
 def run_dataset(suite: Suite, name: str, dataset: Dataset, spec_path: Path, folds_file: Path,
@@ -275,7 +275,7 @@ def write_assets(table: pd.DataFrame, command: str, work: Path, assets: Path = A
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from catalog_ml.outputs import markdown_table
+    from catalog_ml.core.run_files import markdown_table
 
     header = (f"Measured {date.today().isoformat()} on {machine_description()} with:\n\n"
               f"    {command}\n\n5-fold SMAPE (lower is better); our time is the sum of every step's wall time.\n\n"

@@ -16,16 +16,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from catalog_ml.demo_data import write_demo_dataset
-from catalog_ml.folds import make_folds, write_folds
-from catalog_ml.loading import load_dataset
-from catalog_ml.spec import load_spec
+from catalog_ml.data.demo_data import write_demo_dataset
+from catalog_ml.data.folds import make_folds, write_folds
+from catalog_ml.data.loading import load_dataset
+from catalog_ml.data.spec import load_spec
 
 
 def timed_run(spec: Path, approach: str, runs_dir: Path, extra: list[str]) -> float:
     env = {**os.environ, "CATALOG_ML_NO_PROGRESS": "1", "HF_HUB_OFFLINE": "1"}
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "catalog_ml.cli", "run", approach, "--dataset", str(spec), "--runs-dir",
+    subprocess.run([sys.executable, "-m", "catalog_ml.cli.main", "run", approach, "--dataset", str(spec), "--runs-dir",
                     str(runs_dir), "--overwrite", *extra], check=True, env=env, capture_output=True)
     return time.perf_counter() - started
 

@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 from typing import IO
 
-from catalog_ml.folds import make_folds, write_folds
-from catalog_ml.loading import Dataset, load_dataset
-from catalog_ml.spec import load_spec
+from catalog_ml.data.folds import make_folds, write_folds
+from catalog_ml.data.loading import Dataset, load_dataset
+from catalog_ml.data.spec import load_spec
 
 BENCHMARKS = Path(__file__).resolve().parent
 SPECS = BENCHMARKS / "specs"
@@ -39,7 +39,7 @@ def real_dataset(name: str, work_dir: Path, n_folds: int = 5, seed: int = 42) ->
 
 def machine_description() -> str:
     """The machine in one line: CPU model and cores, bf16 support (MiniLM speed depends on it), memory, GPU."""
-    from catalog_ml.sentence_embeddings import cpu_has_native_bf16
+    from catalog_ml.nn.sentence_embeddings import cpu_has_native_bf16
 
     cpuinfo = Path("/proc/cpuinfo")
     names = [line.split(":", 1)[1].strip() for line in (cpuinfo.read_text().splitlines() if cpuinfo.is_file() else [])

@@ -2,7 +2,7 @@
 
 import sys
 
-from catalog_ml.cli import main
+from catalog_ml.cli.main import main
 
 if __name__ == "__main__":
     raise SystemExit(main(["validate-submission", *sys.argv[1:]]))

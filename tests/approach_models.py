@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from catalog_ml.approach import Approach, FitContext
-from catalog_ml.config import build_config
-from catalog_ml.loading import load_dataset
-from catalog_ml.registry import get_approach
-from catalog_ml.spec import DatasetSpec, load_spec
+from catalog_ml.core.approach import Approach, FitContext
+from catalog_ml.core.config import build_config
+from catalog_ml.core.registry import get_approach
+from catalog_ml.data.loading import load_dataset
+from catalog_ml.data.spec import DatasetSpec, load_spec
 
 
 def new_model(name: str, spec: DatasetSpec, cache_dir: Path, overrides: list[str] | None = None,

@@ -12,10 +12,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("CATALOG_ML_NO_PROGRESS", "1")
 
-from catalog_ml.demo_data import write_demo_dataset  # noqa: E402
-from catalog_ml.folds import make_folds, write_folds  # noqa: E402
-from catalog_ml.loading import load_dataset  # noqa: E402
-from catalog_ml.spec import load_spec  # noqa: E402
+from catalog_ml.data.demo_data import write_demo_dataset  # noqa: E402
+from catalog_ml.data.folds import make_folds, write_folds  # noqa: E402
+from catalog_ml.data.loading import load_dataset  # noqa: E402
+from catalog_ml.data.spec import load_spec  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"

@@ -10,7 +10,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from toy_training import ToyDataset, ToyModel  # noqa: E402
 
-from catalog_ml.trainer import Trainer, TrainerSettings, init_distributed_from_env, world  # noqa: E402
+from catalog_ml.nn.trainer import Trainer, TrainerSettings, init_distributed_from_env, world  # noqa: E402
 
 if __name__ == "__main__":
     init_distributed_from_env()

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from catalog_ml.active_learning import classification_uncertainty, disagreement, diverse_batch
-from catalog_ml.cli import main
+from catalog_ml.blend.active_learning import classification_uncertainty, disagreement, diverse_batch
+from catalog_ml.cli.main import main
 from catalog_ml.errors import CatalogError
 
 

@@ -4,11 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from catalog_ml.config import build_config
-from catalog_ml.loading import load_dataset
-from catalog_ml.registry import approach_names, get_approach
-from catalog_ml.runner import RunRequest, run_approach
-from catalog_ml.spec import load_spec
+from catalog_ml.core.config import build_config
+from catalog_ml.core.registry import approach_names, get_approach
+from catalog_ml.core.runner import RunRequest, run_approach
+from catalog_ml.data.loading import load_dataset
+from catalog_ml.data.spec import load_spec
 
 
 @pytest.fixture(scope="module")

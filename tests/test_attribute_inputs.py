@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 from approach_models import demo_with_price_stating_ratings, new_model
 
-from catalog_ml.metrics import smape
+from catalog_ml.core.metrics import smape
 
 
 # a network on 270 rows and 384 embedding dimensions gains less than the gradient-boosting model does

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from catalog_ml.backbones import clip_model, image_backbone, text_encoder
 from catalog_ml.errors import CatalogError
-from catalog_ml.weights import load_weights, packaged_checkpoint, read_state_dict
+from catalog_ml.nn.backbones import clip_model, image_backbone, text_encoder
+from catalog_ml.nn.weights import load_weights, packaged_checkpoint, read_state_dict
 
 TINY_BERT = {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64}
 

@@ -7,13 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from catalog_ml.cli import main
-from catalog_ml.config import build_config
-from catalog_ml.loading import load_dataset
-from catalog_ml.registry import get_approach
-from catalog_ml.runner import RunRequest, run_approach
-from catalog_ml.spec import load_spec
-from catalog_ml.submission import validate_submission_file
+from catalog_ml.cli.main import main
+from catalog_ml.core.config import build_config
+from catalog_ml.core.registry import get_approach
+from catalog_ml.core.runner import RunRequest, run_approach
+from catalog_ml.data.loading import load_dataset
+from catalog_ml.data.spec import load_spec
+from catalog_ml.data.submission import validate_submission_file
 
 
 @pytest.fixture(scope="module")

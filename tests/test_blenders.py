@@ -1,9 +1,8 @@
 import numpy as np
 import pytest
 
-from catalog_ml import blend_eval
-from catalog_ml.blend_eval import evaluate_blend
-from catalog_ml.blenders import (
+from catalog_ml.blend import nested as blend_eval
+from catalog_ml.blend.blenders import (
     GridBlender,
     HillClimbBlender,
     MeanBlender,
@@ -12,8 +11,9 @@ from catalog_ml.blenders import (
     best_scale,
     make_blender,
 )
+from catalog_ml.blend.nested import evaluate_blend
+from catalog_ml.core.metrics import smape
 from catalog_ml.errors import CatalogError
-from catalog_ml.metrics import smape
 
 
 @pytest.fixture()

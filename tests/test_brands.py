@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from catalog_ml import brands
-from catalog_ml.brands import RARE, BrandExtractor, clean_title, leading_entity_words, target_encode
+from catalog_ml.features import brands
+from catalog_ml.features.brands import RARE, BrandExtractor, clean_title, leading_entity_words, target_encode
 
 TRAIN_TITLES = [
     "La Victoria Green Taco Sauce Mild, 12 Ounce (Pack of 6)",

@@ -4,10 +4,10 @@ import time
 import numpy as np
 import pytest
 
-from catalog_ml.cache_admin import DAY_SECONDS, cache_parts, prune_fitted
-from catalog_ml.cli import main
+from catalog_ml.cli.main import main
 from catalog_ml.errors import CatalogError
-from catalog_ml.fitted_cache import FittedCache
+from catalog_ml.features.cache_admin import DAY_SECONDS, cache_parts, prune_fitted
+from catalog_ml.features.fitted_cache import FittedCache
 
 NOW = time.time()  # the command prunes against the clock
 

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from catalog_ml.cached_tfidf import fitted_tfidf
-from catalog_ml.fitted_cache import FittedCache
+from catalog_ml.features.cached_tfidf import fitted_tfidf
+from catalog_ml.features.fitted_cache import FittedCache
 
 TEXTS = pd.Series(["red cotton shirt", "blue cotton shirt slim", "red leather shoe", "blue shoe", "slim red shirt",
                    "leather belt brown", "brown shoe leather"])

@@ -7,14 +7,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from catalog_ml.classes import PROBA_PREFIX, read_proba, spread_proba
-from catalog_ml.cli import main
-from catalog_ml.config import build_config
-from catalog_ml.folds import load_folds, make_folds, write_folds
-from catalog_ml.loading import load_dataset
-from catalog_ml.registry import approach_names, get_approach
-from catalog_ml.runner import RunRequest, run_approach
-from catalog_ml.spec import load_spec
+from catalog_ml.cli.main import main
+from catalog_ml.core.config import build_config
+from catalog_ml.core.registry import approach_names, get_approach
+from catalog_ml.core.runner import RunRequest, run_approach
+from catalog_ml.data.classes import PROBA_PREFIX, read_proba, spread_proba
+from catalog_ml.data.folds import load_folds, make_folds, write_folds
+from catalog_ml.data.loading import load_dataset
+from catalog_ml.data.spec import load_spec
 
 CLASSIFIERS = [n for n in approach_names() if "classification" in get_approach(n).tasks]
 

@@ -2,11 +2,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from catalog_ml.cleaning import CleaningRules, clean_training_rows, image_keys, resolved_price
-from catalog_ml.cli import main
-from catalog_ml.cli_clean import main as clean_main
-from catalog_ml.loading import load_dataset
-from catalog_ml.spec import load_spec
+from catalog_ml.cli.clean import main as clean_main
+from catalog_ml.cli.main import main
+from catalog_ml.data.cleaning import CleaningRules, clean_training_rows, image_keys, resolved_price
+from catalog_ml.data.loading import load_dataset
+from catalog_ml.data.spec import load_spec
 
 
 def test_resolved_price_rule():

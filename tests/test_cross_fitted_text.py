@@ -3,10 +3,10 @@ import pandas as pd
 from approach_models import new_model
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from catalog_ml.cross_fitted_text import CrossFittedRidge
-from catalog_ml.fitted_cache import FittedCache
-from catalog_ml.loading import load_dataset
-from catalog_ml.spec import load_spec
+from catalog_ml.data.loading import load_dataset
+from catalog_ml.data.spec import load_spec
+from catalog_ml.features.cross_fitted_text import CrossFittedRidge
+from catalog_ml.features.fitted_cache import FittedCache
 
 
 def mean_error(predictions: np.ndarray, target: np.ndarray) -> float:
@@ -47,8 +47,7 @@ def test_a_single_near_duplicate_group_gets_the_mean_not_its_own_prices(demo_tem
 
 def test_a_cached_fold_reads_the_same_column_and_refits_only_for_rows_never_transformed(demo_template, tmp_path,
                                                                                        monkeypatch):
-    from catalog_ml import cross_fitted_text
-
+    from catalog_ml.features import cross_fitted_text
     dataset = load_dataset(load_spec(demo_template / "dataset.yaml"))
     train, valid, unseen = dataset.train.iloc[:200], dataset.train.iloc[200:260], dataset.train.iloc[260:300]
     target = np.log1p(dataset.target.to_numpy(dtype=float)[:200])
@@ -94,9 +93,9 @@ def test_the_ridge_column_reuses_the_tfidf_that_tfidf_ridge_fitted_on_the_same_f
 
 
 def test_a_network_column_is_cross_fitted_as_honestly_as_the_ridge(demo_template):
-    from catalog_ml.cross_fitted_text import CrossFittedText
-    from catalog_ml.sparse_network import SparseNetworkRegressor, SparseNetworkSettings
-    from catalog_ml.sparse_text import SparseTextSettings
+    from catalog_ml.features.cross_fitted_text import CrossFittedText
+    from catalog_ml.features.sparse_text import SparseTextSettings
+    from catalog_ml.nn.sparse_network import SparseNetworkRegressor, SparseNetworkSettings
 
     dataset = load_dataset(load_spec(demo_template / "dataset.yaml"))
     train, held_out = dataset.train.iloc[:300], dataset.train.iloc[300:]

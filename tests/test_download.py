@@ -4,15 +4,15 @@ import os
 
 import pandas as pd
 import pytest
+from fault_server import FaultServer
 
-from catalog_ml.cli import main
-from catalog_ml.download import DownloadSettings, download_images, parse_retry_after, valid_http_url
+from catalog_ml.cli.main import main
+from catalog_ml.data.download import DownloadSettings, download_images, parse_retry_after, valid_http_url
+from catalog_ml.data.image_checks import check_image_bytes
 from catalog_ml.errors import CatalogError
-from catalog_ml.fault_server import FaultServer
-from catalog_ml.image_checks import check_image_bytes
 
 FAST = DownloadSettings(workers=8, timeout=1.0, max_attempts=4, backoff_base=0.05, backoff_max=0.2,
-                        max_bytes=2_000_000)
+                        max_bytes=2_000_000, allow_private_addresses=True)  # the fault server is on loopback
 
 RETRIEVABLE = ["429", "429_retry_after", "500", "503", "timeout", "reset", "truncated", "redirect"]
 PERMANENT = {"html": "unexpected content type text/html", "garbage": "not a valid image",
@@ -114,7 +114,8 @@ def test_command_on_a_dataset(server, demo_dir, demo_spec_path, capsys):
     test.to_csv(demo_dir / "test.csv", index=False)
     spec = demo_spec_path.read_text().replace("image_dir: images", "image_dir: fresh_images")
     demo_spec_path.write_text(spec)
-    assert main(["download-images", "--dataset", str(demo_spec_path), "--splits", "test", "--timeout", "2"]) == 0
+    assert main(["download-images", "--dataset", str(demo_spec_path), "--splits", "test", "--timeout", "2",
+                 "--allow-private-addresses"]) == 0
     out = capsys.readouterr().out
     assert "downloaded=5" in out
     assert len(list((demo_dir / "fresh_images").glob("img*.jpg"))) == 5
@@ -137,8 +138,8 @@ def test_ctrl_c_leaves_no_partial_files_and_resumes(tmp_path):
         (tmp_path / "spec.yaml").write_text(
             "name: s\nid_column: sample_id\ntarget: price\ntext_columns: [catalog_content]\n"
             "image_column: image_link\nimage_dir: images\ntest_file: null\n")
-        command = [sys.executable, "-m", "catalog_ml.cli_download", "--dataset", str(tmp_path / "spec.yaml"),
-                   "--workers", "2", "--timeout", "5"]
+        command = [sys.executable, "-m", "catalog_ml.cli.main", "download-images", "--dataset",
+                   str(tmp_path / "spec.yaml"), "--allow-private-addresses", "--workers", "2", "--timeout", "5"]
         # a shell's background job (how CI may start us) ignores SIGINT and children inherit that: restore it
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                    preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
@@ -165,8 +166,7 @@ def test_ctrl_c_leaves_no_partial_files_and_resumes(tmp_path):
 def test_disk_full_is_a_clear_error_with_a_consistent_manifest(server, tmp_path, monkeypatch):
     import errno
 
-    from catalog_ml import download
-
+    from catalog_ml.data import download
     def full_disk(path, writer):
         raise OSError(errno.ENOSPC, "No space left on device")
 
@@ -176,3 +176,56 @@ def test_disk_full_is_a_clear_error_with_a_consistent_manifest(server, tmp_path,
         download_images(rows, tmp_path / "images", tmp_path / "m.csv", FAST, progress=False)
     manifest = pd.read_csv(tmp_path / "m.csv")
     assert manifest["status"].tolist() == ["failed"] and not (tmp_path / "images" / "a.jpg").exists()
+
+
+def test_links_without_a_usable_file_name_land_in_the_manifest_never_a_traceback(server, tmp_path):
+    from catalog_ml.data.images import url_basename
+
+    urls = [server.url("ok0.jpg"), "http://example.com/", "http://example.com/a/..", "http://example.com/a%5Cb.jpg",
+            "http://example.com/%2e%2e", None, float("nan"), 42, "javascript:alert(1)"]
+    rows = pd.DataFrame({"id": [f"r{i}" for i in range(len(urls))], "url": urls,
+                         "file": [url_basename(u) for u in urls]})  # pandas stores the missing names as NaN
+    report = download_images(rows, tmp_path / "images", tmp_path / "m.csv", FAST, progress=False)
+    manifest = report.manifest.set_index("id")
+    assert manifest.loc["r0", "status"] == "downloaded"
+    assert (manifest.drop(index="r0")["status"] == "invalid_url").all()
+    assert manifest.loc["r1", "error"] == "no usable file name in the link"
+    assert manifest["error"].drop(index="r0").notna().all()
+
+
+def test_loopback_and_private_hosts_are_refused_unless_allowed(server, tmp_path):
+    import dataclasses
+
+    rows = pd.DataFrame([{"id": "a", "url": server.url("a.jpg"), "file": "a.jpg"}])
+    strict = dataclasses.replace(FAST, allow_private_addresses=False)
+    manifest = download_images(rows, tmp_path / "images", tmp_path / "m.csv", strict, progress=False).manifest
+    assert manifest["status"].tolist() == ["failed"] and "non-public address 127.0.0.1" in manifest["error"][0]
+    assert manifest["attempts"][0] == 1 and not (tmp_path / "images" / "a.jpg").exists()
+    allowed = download_images(rows, tmp_path / "images", tmp_path / "m.csv", FAST, progress=False).manifest
+    assert allowed["status"].tolist() == ["downloaded"]
+
+
+def test_an_oversized_file_on_disk_is_not_read_but_fetched_again(server, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    images = tmp_path / "images"
+    images.mkdir()
+    (images / "big.jpg").write_bytes(b"\0" * (FAST.max_bytes + 1))
+    read = []
+    original = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self.name) or original(self))
+    rows = pd.DataFrame([{"id": "a", "url": server.url("big.jpg"), "file": "big.jpg"}])
+    manifest = download_images(rows, images, tmp_path / "m.csv", FAST, progress=False).manifest
+    assert manifest["status"].tolist() == ["downloaded"] and "big.jpg" not in read
+
+
+def test_the_pixel_cap_is_checked_from_the_header_before_decoding(monkeypatch):
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (100, 100), "white").save(buffer, format="PNG")
+    monkeypatch.setattr(Image.Image, "load", lambda self: (_ for _ in ()).throw(AssertionError("decoded")))
+    check = check_image_bytes(buffer.getvalue(), max_pixels=5000)
+    assert not check.ok and check.error == "100x100 exceeds the 5000-pixel cap"

@@ -4,8 +4,8 @@ import json
 
 import pandas as pd
 
-from catalog_ml.cli import main
-from catalog_ml.embedding_table import read_embedding_table
+from catalog_ml.cli.main import main
+from catalog_ml.features.embedding_table import read_embedding_table
 
 
 def test_image_embeddings_table_counts_and_cache(demo_dir, tmp_path, capsys):

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from catalog_ml.cli import main
+from catalog_ml.cli.main import main
 
 REPO = Path(__file__).resolve().parents[1]
 

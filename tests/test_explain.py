@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 from approach_models import demo_with_price_stating_ratings, new_model
 
-from catalog_ml.cli import main
-from catalog_ml.loading import load_dataset
-from catalog_ml.spec import load_spec
+from catalog_ml.cli.main import main
+from catalog_ml.data.loading import load_dataset
+from catalog_ml.data.spec import load_spec
 
 
 @pytest.mark.parametrize("name, settings", [("lgbm_fusion", ["max_rounds=80"]),
@@ -54,8 +54,8 @@ def test_grad_cam_and_embedding_maps(demo_spec_path, tmp_path):
 
 
 def test_grad_cam_heatmap_is_normalised_and_follows_the_head():
-    from catalog_ml.backbones import image_backbone
-    from catalog_ml.visual_explain import grad_cam
+    from catalog_ml.nn.backbones import image_backbone
+    from catalog_ml.nn.visual_explain import grad_cam
 
     backbone = image_backbone("test_efficientnet", "none")
     rng = np.random.default_rng(0)

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from catalog_ml.fast_dropout import UniformDropout
+from catalog_ml.nn.fast_dropout import UniformDropout
 
 
 def test_eval_mode_passes_the_input_through_unchanged():

@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 
-from catalog_ml.fitted_cache import FittedCache, array_digest, frame_digest
+from catalog_ml.features.fitted_cache import FittedCache, array_digest, frame_digest
 
 
 class Counter:
@@ -50,7 +50,7 @@ def test_an_edited_source_file_changes_the_key(tmp_path):
     module.write_text("A = 1\n")
     before = FittedCache(tmp_path, "p", source_files=[module]).key("x")
     module.write_text("A = 2\n")
-    from catalog_ml.fitted_cache import source_digest
+    from catalog_ml.features.fitted_cache import source_digest
     source_digest.cache_clear()
     assert FittedCache(tmp_path, "p", source_files=[module]).key("x") != before
 

@@ -2,12 +2,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from catalog_ml.cli import main
+from catalog_ml.cli.main import main
+from catalog_ml.data.folds import fold_hash, load_folds, make_folds, stratification_labels
+from catalog_ml.data.grouping import near_duplicate_groups, normalise_name
+from catalog_ml.data.loading import load_dataset
+from catalog_ml.data.spec import load_spec
 from catalog_ml.errors import CatalogError
-from catalog_ml.folds import fold_hash, load_folds, make_folds, stratification_labels
-from catalog_ml.grouping import near_duplicate_groups, normalise_name
-from catalog_ml.loading import load_dataset
-from catalog_ml.spec import load_spec
 
 
 @pytest.fixture()

@@ -3,7 +3,7 @@ import io
 import pytest
 from PIL import Image
 
-from catalog_ml.image_checks import check_image_bytes
+from catalog_ml.data.image_checks import check_image_bytes
 
 
 def encode(image: Image.Image, fmt: str) -> bytes:

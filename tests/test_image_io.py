@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from catalog_ml.backbones import ImagePreprocessing
-from catalog_ml.image_io import ImageTally, augment, image_array, read_image, to_rgb
+from catalog_ml.data.image_io import ImageTally, augment, image_array, read_image, to_rgb
+from catalog_ml.nn.backbones import ImagePreprocessing
 
 PRE = ImagePreprocessing(size=32, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
 
@@ -52,7 +52,7 @@ def test_missing_truncated_garbage_and_bomb_are_counted(tmp_path):
 
 
 def test_real_truncated_jpegs_are_all_flagged(amazon_sample):
-    from catalog_ml.image_checks import check_image_bytes
+    from catalog_ml.data.image_checks import check_image_bytes
 
     files = sorted((amazon_sample / "images").glob("*"))
     bad = [f for f in files if not check_image_bytes(f.read_bytes()).ok]
@@ -65,3 +65,15 @@ def test_augment_keeps_most_of_the_image():
     image = Image.new("RGB", (100, 80))
     out = augment(image, np.random.default_rng(0))
     assert 90 <= out.width <= 100 and 72 <= out.height <= 80
+
+
+def test_a_very_large_photo_is_reduced_right_after_decoding(tmp_path):
+    from PIL import Image
+
+    from catalog_ml.data.image_io import read_image
+
+    path = tmp_path / "large.png"
+    Image.new("RGBA", (3000, 1500), (255, 0, 0, 128)).save(path)
+    image = read_image(path, 100)
+    assert image.mode == "RGB" and 200 <= max(image.size) < 400 and image.size[0] == 2 * image.size[1]
+    assert image.getpixel((10, 10))[0] == 255  # red over white stays red; half-transparent keeps white in G/B

@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 from approach_models import new_model
 
+from catalog_ml.data.grouping import item_names, normalise_name
+from catalog_ml.data.loading import load_dataset
+from catalog_ml.data.spec import load_spec
 from catalog_ml.errors import CatalogError
-from catalog_ml.grouping import item_names, normalise_name
-from catalog_ml.loading import load_dataset
-from catalog_ml.spec import load_spec
 
 
 @pytest.mark.parametrize("space", ["tfidf", "embedding"])
@@ -26,7 +26,7 @@ def test_training_rows_never_use_their_own_name_group_as_neighbours(demo_templat
 
 def test_a_second_fit_on_the_same_fold_reads_its_neighbour_lists_from_the_cache(demo_template, tmp_path,
                                                                                monkeypatch):
-    from catalog_ml.neighbours import CosineNeighbours
+    from catalog_ml.nn.neighbours import CosineNeighbours
 
     dataset = load_dataset(load_spec(demo_template / "dataset.yaml"))
     first = new_model("knn_price", dataset.spec, tmp_path / "cache")

@@ -2,13 +2,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from catalog_ml.config import build_config
-from catalog_ml.embedding_table import check_embedding_ids, embeddings_for
+from catalog_ml.core.config import build_config
+from catalog_ml.core.registry import get_approach
+from catalog_ml.core.runner import RunRequest, run_approach
+from catalog_ml.data.loading import load_dataset
+from catalog_ml.data.spec import load_spec
 from catalog_ml.errors import CatalogError
-from catalog_ml.loading import load_dataset
-from catalog_ml.registry import get_approach
-from catalog_ml.runner import RunRequest, run_approach
-from catalog_ml.spec import load_spec
+from catalog_ml.features.embedding_table import check_embedding_ids, embeddings_for
 
 
 def run_with(dataset, tmp_path, table_path):
@@ -52,8 +52,7 @@ def test_the_network_column_is_a_feature_and_a_second_fit_reads_it_from_the_cach
                                                                                    monkeypatch):
     from approach_models import new_model
 
-    from catalog_ml import sparse_network
-
+    from catalog_ml.nn import sparse_network
     dataset = load_dataset(load_spec(demo_spec_path))
     train, valid, unseen = dataset.train.iloc[:300], dataset.train.iloc[300:360], dataset.train.iloc[360:]
     trained = []

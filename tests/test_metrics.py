@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from catalog_ml.metrics import accuracy, log_loss, macro_f1, mae_log1p, smape
+from catalog_ml.core.metrics import accuracy, log_loss, macro_f1, mae_log1p, smape
 
 positive = st.floats(min_value=1e-3, max_value=1e6, allow_nan=False, allow_infinity=False)
 

@@ -3,10 +3,10 @@ import pandas as pd
 import pytest
 from approach_models import new_model
 
+from catalog_ml.core.metrics import smape
+from catalog_ml.data.loading import load_dataset
+from catalog_ml.data.spec import load_spec
 from catalog_ml.errors import CatalogError
-from catalog_ml.loading import load_dataset
-from catalog_ml.metrics import smape
-from catalog_ml.spec import load_spec
 
 
 def image_only_model(dataset, table_path, tmp_path, extra=()):

@@ -3,8 +3,8 @@ import pytest
 import scipy.sparse as sp
 from sklearn.neighbors import NearestNeighbors
 
-from catalog_ml import neighbours
-from catalog_ml.neighbours import CosineNeighbours
+from catalog_ml.nn import neighbours
+from catalog_ml.nn.neighbours import CosineNeighbours
 
 
 @pytest.mark.parametrize("sparse", [False, True])

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from catalog_ml.parsing import (
+from catalog_ml.data.parsing import (
     parse_catalog_content,
     parse_catalog_frame,
     parse_number,
@@ -13,7 +13,7 @@ from catalog_ml.parsing import (
     title_pack_count,
     title_size,
 )
-from catalog_ml.units import MISSING_MARKERS, normalise_unit
+from catalog_ml.data.units import MISSING_MARKERS, normalise_unit
 
 # ---- examples ---------------------------------------------------------------------------------------------------
 

@@ -3,9 +3,9 @@
 import pandas as pd
 import pytest
 
-from catalog_ml.cli import main
+from catalog_ml.cli.main import main
+from catalog_ml.core.seed_runs import parse_seed_list, seed_spread
 from catalog_ml.errors import CatalogError
-from catalog_ml.seed_runs import parse_seed_list, seed_spread
 
 
 def test_seed_list_parsing_drops_duplicates_and_refuses_junk(caplog):

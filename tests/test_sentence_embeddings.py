@@ -1,6 +1,6 @@
 import numpy as np
 
-from catalog_ml.sentence_embeddings import TextVectorStore, sentence_embeddings
+from catalog_ml.nn.sentence_embeddings import TextVectorStore, sentence_embeddings
 
 
 def test_store_embeds_each_text_once_and_rebuilds_corrupt_shards(tmp_path):

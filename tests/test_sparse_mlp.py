@@ -3,9 +3,9 @@ import pytest
 from approach_models import new_model
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from catalog_ml.loading import load_dataset
-from catalog_ml.metrics import smape
-from catalog_ml.spec import load_spec
+from catalog_ml.core.metrics import smape
+from catalog_ml.data.loading import load_dataset
+from catalog_ml.data.spec import load_spec
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from catalog_ml.sparse_network import LazyRowAdam, SparseInputNetwork, csr_tensors
+from catalog_ml.nn.sparse_network import LazyRowAdam, SparseInputNetwork, csr_tensors
 
 
 def _random_csr(rows: int, columns: int, seed: int) -> sp.csr_matrix:

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import Ridge
 
-from catalog_ml.sparse_text import SparseTextFeatures, SparseTextSettings
-from catalog_ml.spec import spec_from_mapping
+from catalog_ml.data.spec import spec_from_mapping
+from catalog_ml.features.sparse_text import SparseTextFeatures, SparseTextSettings
 
 
 def _reviews_frame(counts: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:

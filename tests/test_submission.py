@@ -2,9 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from catalog_ml.cli import main
+from catalog_ml.cli.main import main
+from catalog_ml.data.submission import validate_submission_file, write_submission
 from catalog_ml.errors import CatalogError
-from catalog_ml.submission import validate_submission_file, write_submission
 
 TEST_IDS = np.array(["10", "11", "12", "13"])
 

@@ -1,9 +1,9 @@
 import numpy as np
 import pandas as pd
 
-from catalog_ml import text
-from catalog_ml.loading import load_dataset
-from catalog_ml.spec import load_spec
+from catalog_ml.data.loading import load_dataset
+from catalog_ml.data.spec import load_spec
+from catalog_ml.features import text
 
 
 def test_quantities_of_the_same_texts_are_parsed_once_and_follow_the_frame_index(demo_spec_path, monkeypatch):
@@ -33,7 +33,7 @@ def _book_frame(ratings: list[str], synopsis: list[str]) -> pd.DataFrame:
 
 
 def _book_spec():
-    from catalog_ml.spec import spec_from_mapping
+    from catalog_ml.data.spec import spec_from_mapping
 
     return spec_from_mapping({"name": "books", "id_column": "id", "target": "price",
                               "text_columns": ["Ratings", "Synopsis"]})

@@ -4,9 +4,9 @@ import socket
 
 import pytest
 
-from catalog_ml import tracking
-from catalog_ml.cli import main
-from catalog_ml.tracking import Tracker, start_early
+from catalog_ml.cli.main import main
+from catalog_ml.tracking import tracker as tracking
+from catalog_ml.tracking.tracker import Tracker, start_early
 
 mlflow = pytest.importorskip("mlflow")
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
+from catalog_ml.core.metrics import smape
 from catalog_ml.errors import CatalogError
-from catalog_ml.metrics import smape
-from catalog_ml.trainer import Trainer, TrainerSettings, price_loss
+from catalog_ml.nn.trainer import Trainer, TrainerSettings, price_loss
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from toy_training import ToyDataset, ToyModel  # noqa: E402
@@ -102,7 +102,8 @@ def test_two_process_gloo_run_matches_a_single_process(tmp_path):
 def test_torchrun_launches_a_whole_approach_run(demo_spec_path, tmp_path):
     runs = tmp_path / "runs"
     result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                             "--master_addr", "127.0.0.1", "--master_port", str(_free_port()), "-m", "catalog_ml.cli",
+                             "--master_addr", "127.0.0.1", "--master_port", str(_free_port()),
+                             "-m", "catalog_ml.cli.main",
                              "run", "effnet_bert", "--dataset", str(demo_spec_path), "--runs-dir", str(runs),
                              "--folds", "0", "--set", "size=tiny", "--set", "epochs=1", "--set", "batch_size=16"],
                             capture_output=True, text=True, timeout=600)

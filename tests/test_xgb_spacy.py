@@ -5,9 +5,9 @@ import re
 import numpy as np
 from approach_models import new_model
 
-from catalog_ml.brands import RARE
-from catalog_ml.loading import load_dataset
-from catalog_ml.spec import load_spec
+from catalog_ml.data.loading import load_dataset
+from catalog_ml.data.spec import load_spec
+from catalog_ml.features.brands import RARE
 
 FAST = ["max_rounds=60", "svd_components=8", "sentence_components=4"]
 

@@ -1,0 +1,1 @@
+"""The ``catalog-ml`` command: one module per command, one dispatch style."""

@@ -1,0 +1,1 @@
+"""Neural networks: the only subpackage that imports torch (backbones, weights, towers, the trainer, embeddings)."""

@@ -1,0 +1,1 @@
+"""Optional experiment tracking with MLflow, in a helper process."""
