@@ -17,6 +17,7 @@ from sklearn.svm import LinearSVC
 from catalog_ml.cli.run import approach_main
 from catalog_ml.core.approach import Approach
 from catalog_ml.core.registry import register_approach
+from catalog_ml.core.resources import available_threads
 from catalog_ml.features.sparse_text import SparseTextFeatures, SparseTextSettings
 
 
@@ -52,8 +53,9 @@ class ClassicalBaselines(Approach):
         self.model_ = {
             "logreg": lambda: LogisticRegression(C=c.c, max_iter=300, random_state=seed),
             "linear_svm": lambda: LinearSVC(C=c.c, max_iter=5000, random_state=seed),
-            "random_forest": lambda: RandomForestClassifier(n_estimators=c.trees, max_features="sqrt", n_jobs=2,
-                                                            min_samples_leaf=1, random_state=seed),
+            "random_forest": lambda: RandomForestClassifier(n_estimators=c.trees, max_features="sqrt",
+                                                            n_jobs=available_threads(), min_samples_leaf=1,
+                                                            random_state=seed),
             "naive_bayes": lambda: ComplementNB(alpha=c.nb_alpha),
         }[c.model]()
         self.model_.fit(matrix, codes)

@@ -16,6 +16,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from catalog_ml.cli.run import approach_main
 from catalog_ml.core.approach import Approach, Explanation
 from catalog_ml.core.registry import register_approach
+from catalog_ml.core.resources import available_threads
 from catalog_ml.features.cached_tfidf import fitted_tfidf
 from catalog_ml.features.cross_fitted_text import CrossFittedRidge, CrossFittedText
 from catalog_ml.features.embedding_table import embeddings_for, read_embedding_table
@@ -33,6 +34,7 @@ class LgbmFusionConfig:
     learning_rate: float = field(default=0.1, metadata={"help": "boosting learning rate"})
     num_leaves: int = field(default=127, metadata={
         "help": "leaves per tree"})
+    max_depth: int = field(default=-1, metadata={"help": "tree depth limit (-1: none, only num_leaves bounds a tree)"})
     min_child_samples: int = field(default=10, metadata={"help": "minimum rows per leaf"})
     feature_fraction: float = field(default=0.3, metadata={"help": "share of features per tree"})
     tfidf_max_bin: int = field(default=15, metadata={
@@ -91,9 +93,9 @@ class LgbmFusion(Approach):
         stop = self.early_stopping_mask(len(train), c.early_stopping_share)
         categorical = list(range(len(self.spec.categorical_columns)))
         params = {"objective": c.objective, "learning_rate": c.learning_rate, "num_leaves": c.num_leaves,
-                  "min_child_samples": c.min_child_samples, "feature_fraction": c.feature_fraction,
-                  "seed": self.context.seed, "deterministic": True, "force_col_wise": True, "num_threads": 2,
-                  "verbosity": -1}
+                  "max_depth": c.max_depth, "min_child_samples": c.min_child_samples,
+                  "feature_fraction": c.feature_fraction, "seed": self.context.seed, "deterministic": True,
+                  "force_col_wise": True, "num_threads": available_threads(), "verbosity": -1}
         if self.is_classification:
             self.present_, target = self.local_class_codes(train)
             params.update(objective="multiclass", num_class=len(self.present_))

@@ -101,3 +101,14 @@ def test_blend_help_explains_methods(capsys):
     out = capsys.readouterr().out
     for word in ("auto", "mean", "grid", "optuna", "hill", "stack", "nested"):
         assert word in out
+
+
+def test_charts_leave_out_the_constant_baseline_and_keep_one_colour_per_approach():
+    from catalog_ml.blend.report import KNOWN_APPROACHES, approach_colour, plotted_columns
+
+    assert plotted_columns(("median_baseline", "tfidf_ridge", "lgbm_fusion")) == ["tfidf_ridge", "lgbm_fusion",
+                                                                                  "blend"]
+    assert plotted_columns(("median_baseline",)) == ["median_baseline", "blend"]
+    colours = [approach_colour(name) for name in KNOWN_APPROACHES]
+    assert len(set(colours)) == len(colours)  # no two of the kit's approaches look alike
+    assert approach_colour("tfidf_ridge-seed3") == approach_colour("tfidf_ridge")  # variants keep their colour

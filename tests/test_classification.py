@@ -143,7 +143,8 @@ def test_probability_blend_is_nested_and_writes_a_label_submission(demo_template
     submission = tmp_path / "labels.csv"
     for method in ("optuna", "stack", "auto"):
         assert main(["blend", "--dataset", spec, "--runs-dir", str(runs), "--method", method, "--trials", "20",
-                     "--submission", str(submission), "--out-dir", str(tmp_path / method)]) == 0
+                     "--objective", "log_loss", "--submission", str(submission),
+                     "--out-dir", str(tmp_path / method)]) == 0
     printed = capsys.readouterr().out
     assert "honest nested: accuracy" in printed
     labels = pd.read_csv(submission)

@@ -76,3 +76,27 @@ def test_numbers_in_a_short_text_column_are_named_features_that_carry_gain(demo_
     assert explanation.contributions.shape[1] == len(explanation.feature_names) + 1
     gain = dict(zip(explanation.feature_names, explanation.gain, strict=True))
     assert max(gain, key=gain.get) in ("Ratings:first_number", "Ratings:last_number")  # the same number here
+
+
+def test_contributions_that_do_not_add_up_are_refused(demo_spec_path, tmp_path, monkeypatch, capsys):
+    """A ranking from contributions that miss the prediction would be wrong (mercari5k's deep LightGBM trees)."""
+    from approaches.lgbm_fusion import LgbmFusion
+
+    explain = LgbmFusion.explain
+
+    def off_by_one(self, frame):
+        import dataclasses
+
+        from scipy import sparse
+
+        explanation = explain(self, frame)
+        dense = explanation.contributions.toarray()
+        dense[:, -1] += 1.0  # the bias column: every row misses its prediction by one log unit
+        return dataclasses.replace(explanation, contributions=sparse.csr_matrix(dense))
+
+    monkeypatch.setattr(LgbmFusion, "explain", off_by_one)
+    out = tmp_path / "explain"
+    assert main(["explain", "lgbm_fusion", "--dataset", str(demo_spec_path), "--set", "max_rounds=30",
+                 "--cache-dir", str(tmp_path / "cache"), "--out", str(out)]) == 2
+    assert "do not add up to the predictions (median gap 1 log units" in capsys.readouterr().err
+    assert not (out / "importance.csv").exists()

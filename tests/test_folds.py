@@ -70,3 +70,22 @@ def test_folds_command_writes_once(demo_dir, demo_spec_path, capsys):
     assert (demo_dir / "folds.csv").read_bytes() == before
     table = pd.read_csv(demo_dir / "folds.csv")
     assert np.array_equal(np.sort(table["fold"].unique()), [0, 1, 2])
+
+
+def test_group_columns_replace_the_item_name_and_folds_says_what_groups(tmp_path, capsys):
+    frame = pd.DataFrame({"id": [str(i) for i in range(8)], "title": ["same line"] * 4 + ["other"] * 4,
+                          "model": ["m1", "m1", "m2", "m2", "m3", "m3", "m4", "m4"], "price": np.arange(1.0, 9.0)})
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    spec_path = tmp_path / "spec.yaml"
+    base = "name: t\nid_column: id\ntarget: price\ntext_columns: [title]\ntest_file: null\n"
+    spec_path.write_text(base)
+    by_name = near_duplicate_groups(frame, load_spec(spec_path))
+    assert len(set(by_name)) == 2  # the default: the item name
+    spec_path.write_text(base + "group_columns: [model]\n")
+    by_model = near_duplicate_groups(frame, load_spec(spec_path))
+    assert len(set(by_model)) == 4 and by_model[0] == by_model[1] != by_model[2]  # the name no longer links rows
+    spec_path.write_text(base + "group_columns: [model, '@name']\n")
+    assert len(set(near_duplicate_groups(frame, load_spec(spec_path)))) == 2
+    spec_path.write_text(base + "group_columns: [model]\n")
+    assert main(["folds", "--dataset", str(spec_path), "--n-folds", "2", "--bins", "2"]) == 0
+    assert "8 rows in 4 groups; rows share a group when they share column 'model'" in capsys.readouterr().out

@@ -12,7 +12,7 @@ import pytest
 from catalog_ml.cli.main import main
 from catalog_ml.data.spec import load_spec
 from catalog_ml.errors import CatalogError
-from catalog_ml.folders import check_name, remove_tree_inside
+from catalog_ml.folders import check_name, clear_folder_inside
 
 HOLD_LOCK = textwrap.dedent("""
     import sys, time
@@ -61,7 +61,7 @@ def test_overwrite_never_removes_a_folder_outside_the_runs_folder(demo_spec_path
                  "--seed", "3", "--overwrite"]) == 2
     assert "refusing to remove a folder outside" in capsys.readouterr().err and (outside / "config.json").exists()
     with pytest.raises(CatalogError):
-        remove_tree_inside(runs, runs)  # the root itself is not inside itself
+        clear_folder_inside(runs, runs)  # the root itself is not inside itself
 
 
 def test_a_second_writer_is_refused_naming_the_holder(demo_spec_path, tmp_path, capsys):
@@ -105,7 +105,7 @@ def test_a_second_blend_into_the_same_folder_is_refused(demo_spec_path, tmp_path
         assert main(["blend", "--dataset", str(demo_spec_path), "--runs-dir", str(runs), "--method", "mean",
                      "--out-dir", str(out_dir), "--submission", str(tmp_path / "s.csv")]) == 2
         assert "is writing here" in capsys.readouterr().err
-        assert not out_dir.exists() and not (tmp_path / "s.csv").exists()
+        assert not (out_dir / "report.md").exists() and not (tmp_path / "s.csv").exists()
     finally:
         holder.kill()
         holder.wait()

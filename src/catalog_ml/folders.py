@@ -2,9 +2,9 @@
 
 A run folder is ``RUNS_DIR/DATASET/RUN``; every part that comes from a user (dataset name, approach, tag, run
 name) is checked to be a plain name, so no output lands outside ``RUNS_DIR`` and ``--overwrite`` can only remove
-a folder inside it. Each run folder and blend folder is written by one process at a time: a lock file beside it
+a folder inside it. Each run folder and blend folder is written by one process at a time: a ``.lock`` file in it
 (``filelock``: an OS lock, released by the OS when its process dies, so a killed run never leaves a stale lock),
-with the holder (pid, host, start time) in a small JSON file for the message a second writer gets.
+with the holder (pid, host, start time) in ``.lock.json`` for the message a second writer gets.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 
 import filelock
 
+from catalog_ml.atomic import ensure_writable_dir
 from catalog_ml.errors import CatalogError
 
 log = logging.getLogger(__name__)
@@ -43,19 +44,29 @@ def is_inside(path: Path, root: Path) -> bool:
     return path != root and path.is_relative_to(root)
 
 
-def remove_tree_inside(path: Path, root: Path) -> None:
-    """Remove the folder ``path``, refusing anything that is not strictly inside ``root``."""
+LOCK_FILES = (".lock", ".lock.json")
+
+
+def clear_folder_inside(path: Path, root: Path) -> None:
+    """Empty the folder ``path`` (its lock files stay: the caller holds them), refusing anything that is not
+    strictly inside ``root``."""
     if not is_inside(path, root):
         raise CatalogError(f"{path}: refusing to remove a folder outside {root}")
-    shutil.rmtree(path)
+    for child in Path(path).iterdir():
+        if child.name in LOCK_FILES:
+            continue
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
 
 
 def _lock_path(folder: Path) -> Path:
-    return folder.parent / f".{folder.name}.lock"
+    return folder / LOCK_FILES[0]
 
 
 def _holder_path(folder: Path) -> Path:
-    return folder.parent / f".{folder.name}.lock.json"
+    return folder / LOCK_FILES[1]
 
 
 def _describe_holder(folder: Path) -> str:
@@ -71,8 +82,7 @@ def _describe_holder(folder: Path) -> str:
 def exclusive_writer(folder: Path, wait: bool = False) -> Iterator[None]:
     """Hold ``folder``'s writer lock for the block: refused at once with the holder named, or with ``wait``
     blocks until the holder finishes."""
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder = ensure_writable_dir(Path(folder))
     lock = filelock.FileLock(str(_lock_path(folder)))
     try:
         lock.acquire(timeout=-1 if wait else 0)

@@ -3,6 +3,7 @@ would rather look at (error correlations and price deciles for prices, the confu
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import matplotlib
@@ -19,6 +20,11 @@ from catalog_ml.core.metrics import smape  # noqa: E402
 from catalog_ml.core.run_files import BlendPaths, markdown_table  # noqa: E402
 from catalog_ml.core.run_reader import RunSet  # noqa: E402
 from catalog_ml.core.task import ClassificationTask, Task  # noqa: E402
+
+BASELINE = "median_baseline"
+KNOWN_APPROACHES = ("tfidf_ridge", "lgbm_fusion", "xgb_spacy", "knn_price", "mlp_fusion", "sparse_mlp",
+                    "plain_tfidf_ridge", "classical_baselines", "effnet_bert", "clip_vitl", "laion_clip_vith",
+                    "median_baseline")
 
 
 def blend_weights(evaluation: BlendEvaluation, names: tuple[str, ...]) -> pd.DataFrame:
@@ -87,6 +93,33 @@ def write_report(paths: BlendPaths, runs: RunSet, evaluation: BlendEvaluation, t
     return written
 
 
+def plotted_columns(names: tuple[str, ...]) -> list[str]:
+    """The approaches a comparison chart shows, then the blend: a constant baseline is left out (it would stretch
+    the axis until the differences that matter vanish), unless nothing else is there."""
+    shown = [name for name in names if not name.startswith(BASELINE)]
+    return [*(shown or names), "blend"]
+
+
+def approach_colour(name: str) -> tuple[float, ...]:
+    """One colour per approach, the same on every dataset and chart: the kit's approaches have their own; any
+    other name (a new approach) gets one from its name, never from its position."""
+    if name == "blend":
+        return (0.0, 0.0, 0.0, 1.0)
+    palette = plt.get_cmap("tab20").colors
+    base = name.split("-")[0]
+    if base in KNOWN_APPROACHES:  # the first ten take tab20's dark shades, the others its light ones
+        index = KNOWN_APPROACHES.index(base)
+        return palette[2 * index if index < 10 else 2 * (index - 10) + 1]
+    return palette[zlib.crc32(base.encode()) % len(palette)]
+
+
+def _zoomed(values: np.ndarray) -> tuple[float, float]:
+    """Axis limits around the values (not from 0), so that 20.5 against 21.1 is visible."""
+    low, high = float(np.nanmin(values)), float(np.nanmax(values))
+    margin = max((high - low) * 0.15, abs(high) * 0.01, 1e-6)
+    return low - margin, high + margin
+
+
 def _save(figure: plt.Figure, path: Path) -> Path:
     write_atomic(path, lambda tmp: figure.savefig(tmp, format="png", dpi=110, bbox_inches="tight"))
     plt.close(figure)
@@ -96,12 +129,13 @@ def _save(figure: plt.Figure, path: Path) -> Path:
 def _plots(paths: BlendPaths, runs: RunSet, evaluation: BlendEvaluation, weights: pd.DataFrame,
            deciles: pd.DataFrame) -> dict[str, Path]:
     table = evaluation.fold_scores[evaluation.fold_scores["fold"] != "all"]
-    columns = [*runs.names, "blend"]
+    columns = plotted_columns(runs.names)
     figure, axis = plt.subplots(figsize=(max(6, 1.2 * len(table) * len(columns) / 3), 4))
     width = 0.8 / len(columns)
     for i, column in enumerate(columns):
-        axis.bar(np.arange(len(table)) + i * width, table[column], width, label=column)
+        axis.bar(np.arange(len(table)) + i * width, table[column], width, label=column, color=approach_colour(column))
     axis.set_xticks(np.arange(len(table)) + 0.4 - width / 2, [f"fold {f}" for f in table["fold"]])
+    axis.set_ylim(*_zoomed(table[columns].to_numpy()))
     axis.set_ylabel("SMAPE (lower is better)")
     axis.set_title(f"Per-fold SMAPE; blend = nested {evaluation.method} ({evaluation.nested_score:.2f})")
     axis.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -127,7 +161,7 @@ def _plots(paths: BlendPaths, runs: RunSet, evaluation: BlendEvaluation, weights
 
     figure, axis = plt.subplots(figsize=(7, 4))
     for column in columns:
-        axis.plot(deciles["decile"], deciles[column], marker="o", label=column,
+        axis.plot(deciles["decile"], deciles[column], marker="o", label=column, color=approach_colour(column),
                   linewidth=2.5 if column == "blend" else 1.2)
     axis.set_xlabel("true-price decile (1 = cheapest)")
     axis.set_ylabel("SMAPE")

@@ -58,8 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--study-name", default=None, help="Optuna study name (with --storage)")
     parser.add_argument("--stack-model", default="ridge", choices=["ridge", "gbm"])
     parser.add_argument("--no-scale", action="store_true", help="no global scale factor")
-    parser.add_argument("--objective", default="log_loss", choices=["log_loss", "accuracy", "macro_f1", "weighted_f1"],
-                        help="classification: what optuna and auto optimise (default: log_loss)")
+    parser.add_argument("--objective", default=None, choices=["log_loss", "accuracy", "macro_f1", "weighted_f1"],
+                        help="classification: what optuna and auto optimise and the per-fold table reports "
+                             "(default: the spec's metric)")
     parser.add_argument("--seed", type=int, default=0, help="random_state of every blender")
     add_tracking_arguments(parser)
     parser.add_argument("--wait", action="store_true",
@@ -86,7 +87,7 @@ def handle(args: argparse.Namespace) -> int:
         run_dirs = available
     options = {"n_trials": args.trials, "storage": args.storage, "study_name": args.study_name,
                "stack_model": args.stack_model, "random_state": args.seed, "scale": not args.no_scale,
-               "objective": args.objective}
+               "objective": args.objective or dataset.spec.metric}
     out_dir = args.out_dir or args.runs_dir / dataset.spec.name / "_blend" / args.method
     submission = args.submission or Path("submissions") / f"{dataset.spec.name}_blend_{args.method}.csv"
     tracker = tracker_from_args(args, dataset.spec.name)

@@ -5,6 +5,7 @@ GBM's own ``pred_contrib``), and the strongest contributions behind the best and
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,10 @@ from catalog_ml.core.runner import RunRequest, fit_fold
 from catalog_ml.core.task import RegressionTask, task_of
 from catalog_ml.data.folds import load_folds
 from catalog_ml.errors import CatalogError
+
+log = logging.getLogger(__name__)
+
+ADDITIVITY_TOLERANCE = 1e-3  # log1p units: LightGBM and XGBoost compute contributions in float64
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,6 +57,8 @@ def handle(args: argparse.Namespace) -> int:
     if explanation is None:
         raise CatalogError(f"approach '{args.approach}' has no explain view (lgbm_fusion and xgb_spacy have one)")
     contributions = explanation.contributions
+    prices = model.predict(valid)
+    check_additivity(contributions, prices, args.approach)
     features = contributions[:, :-1]
     mean_abs = np.asarray(abs(features).mean(axis=0)).ravel() if sparse.issparse(features) else np.abs(
         features).mean(axis=0)
@@ -60,7 +67,6 @@ def handle(args: argparse.Namespace) -> int:
                                                                           ascending=False)
     out = args.out or Path("runs") / spec.name / "_explain" / args.approach
     write_frame_atomic(out / "importance.csv", table)
-    prices = model.predict(valid)
     truth = valid[spec.target].to_numpy(dtype=float)
     errors = row_smape(truth, prices)
     order = np.argsort(errors)
@@ -79,6 +85,25 @@ def handle(args: argparse.Namespace) -> int:
     print(f"\nwritten: {out / 'importance.csv'}, {out / 'importance.png'}, {out / 'rows.csv'} "
           f"(best and worst {args.rows} rows with their strongest contributions)")
     return 0
+
+
+def check_additivity(contributions: np.ndarray | sparse.spmatrix, prices: np.ndarray, approach: str) -> None:
+    """SHAP contributions must add up to each row's log1p prediction, or the ranking they give is meaningless:
+    refuse when most rows miss, warn when a few do (rows whose prediction was clipped are not compared)."""
+    total = np.asarray(contributions.sum(axis=1)).ravel()
+    log_price = np.log1p(prices)
+    compared = (log_price > np.log1p(0.0101)) & (log_price < 19.99)
+    gap = np.abs(total - log_price)[compared]
+    if not gap.size:
+        return
+    if np.median(gap) > ADDITIVITY_TOLERANCE:
+        raise CatalogError(f"{approach}: the SHAP contributions do not add up to the predictions (median gap "
+                           f"{np.median(gap):.3g} log units over {gap.size} rows), so no ranking is written; very "
+                           "deep trees cause this: refit with a depth limit (--set max_depth=16)")
+    off = int((gap > ADDITIVITY_TOLERANCE).sum())
+    if off:
+        log.warning("%s: %d of %d rows' contributions miss their prediction by more than %g (largest %.3g)",
+                    approach, off, gap.size, ADDITIVITY_TOLERANCE, gap.max())
 
 
 def _importance_chart(table: pd.DataFrame, path: Path, title: str) -> None:

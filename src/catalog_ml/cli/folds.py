@@ -12,6 +12,7 @@ import pandas as pd
 from catalog_ml.cli.common import add_dataset_arguments, dataset_from_args
 from catalog_ml.core.run_files import markdown_table
 from catalog_ml.data.folds import make_folds, metadata_path, write_folds
+from catalog_ml.data.grouping import group_keys
 from catalog_ml.errors import CatalogError
 
 
@@ -32,8 +33,11 @@ def handle(args: argparse.Namespace) -> int:
         raise CatalogError(f"{path}: fold file exists; folds are made once per dataset (use --force to replace it)")
     table = make_folds(dataset, n_folds=args.n_folds, seed=args.seed, n_bins=args.bins,
                        use_images=not args.no_image_groups)
+    keys = group_keys(dataset.spec, use_images=not args.no_image_groups)
     digest = write_folds(table, path, {"dataset": dataset.spec.name, "seed": args.seed, "bins": args.bins,
-                                       "image_groups": not args.no_image_groups})
+                                       "image_groups": not args.no_image_groups, "group_keys": keys})
+    print(f"{len(table)} rows in {table['group'].nunique()} groups; rows share a group when they share "
+          f"{' or '.join(keys)} (set group_columns in the spec to choose)\n")
     print(fold_summary(table, dataset.target.to_numpy()))
     print(f"\nfold file {path} (hash {digest}); metadata in {metadata_path(path)}")
     return 0

@@ -25,11 +25,15 @@ from catalog_ml.data.classes import predicted_labels
 from catalog_ml.data.folds import load_folds
 from catalog_ml.errors import CatalogError
 from catalog_ml.features.text import joined_text
+from catalog_ml.folders import check_name
+
+BASELINE = "median_baseline"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_dataset_arguments(parser)
-    parser.add_argument("--runs", default=None, help="comma-separated run names (default: every run)")
+    parser.add_argument("--runs", default=None,
+                        help="comma-separated run names (default: every run but the median baseline)")
     parser.add_argument("--runs-dir", type=Path, default=Path("runs"))
     parser.add_argument("--batch", type=int, default=100, help="rows to pick")
     parser.add_argument("--uncertainty", choices=["entropy", "margin"], default="entropy",
@@ -46,7 +50,10 @@ def handle(args: argparse.Namespace) -> int:
     if args.batch <= 0:
         raise CatalogError("--batch must be a positive number of rows")
     available = discover_runs(args.runs_dir, spec.name)
-    run_dirs = available if not args.runs else [args.runs_dir / spec.name / n.strip() for n in args.runs.split(",")]
+    if args.runs:
+        run_dirs = [args.runs_dir / spec.name / check_name(n.strip(), "run name") for n in args.runs.split(",")]
+    else:  # a constant baseline never disagrees: it would only dilute the committee
+        run_dirs = [p for p in available if not p.name.startswith(BASELINE)]
     ids = dataset.test[spec.id_column].astype(str).to_numpy()
     if spec.task == "classification":
         proba = load_run_set(dataset, load_folds(dataset), run_dirs).test.mean(axis=1)

@@ -20,6 +20,7 @@ from catalog_ml.cli.common import (
 from catalog_ml.core.approach import Approach
 from catalog_ml.core.config import build_config, describe_settings
 from catalog_ml.core.registry import get_approach
+from catalog_ml.core.resources import use_threads
 from catalog_ml.core.run_files import markdown_table
 from catalog_ml.core.runner import RunRequest, is_main_process, run_approach
 from catalog_ml.core.seed_runs import parse_seed_list, seed_run_tag, seed_spread
@@ -87,6 +88,8 @@ def add_run_arguments(parser: argparse.ArgumentParser, dataset_required: bool = 
     parser.add_argument("--wait", action="store_true",
                         help="when another process is writing the same run folder, wait for it instead of stopping")
     parser.add_argument("--cache-dir", type=Path, default=Path("cache"), help="feature cache folder")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="CPU threads for the models (default: the CPUs this process may use)")
     add_tracking_arguments(parser)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
@@ -105,6 +108,7 @@ def parse_fold_list(folds: str | None, fold: int | None) -> tuple[int, ...] | No
 def execute_run(approach: type[Approach], args: argparse.Namespace) -> int:
     """Run ``approach`` with parsed arguments and print its per-fold table."""
     config = build_config(approach.Config, args.config, args.set)
+    use_threads(args.threads)
     seeds = parse_seed_list(args.seeds) if args.seeds else None
     tracker = tracker_from_args(args, spec_from_args(args).name)
     try:

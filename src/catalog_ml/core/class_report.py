@@ -53,10 +53,9 @@ def save_confusion_png(y_true: np.ndarray, proba: np.ndarray, classes: tuple[str
             for j in range(len(shown)):
                 axis.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center", fontsize=6,
                           color="white" if matrix[i, j] > 0.5 else "black")
-    figure.colorbar(image, ax=axis, fraction=0.046)
-    figure.tight_layout()
+    figure.colorbar(image, ax=axis, fraction=0.046, label="share of the true class's rows")
     temporary = Path(path).with_suffix(".tmp.png")
-    figure.savefig(temporary, dpi=120)
+    figure.savefig(temporary, dpi=120, bbox_inches="tight")  # long class names are never cut
     plt.close(figure)
     temporary.replace(path)
 

@@ -36,7 +36,7 @@ from catalog_ml.core.task import ClassificationTask, task_of
 from catalog_ml.data.folds import FULL_FIT_FOLD, Folds, load_folds
 from catalog_ml.data.loading import Dataset
 from catalog_ml.errors import CatalogError
-from catalog_ml.folders import check_name, exclusive_writer, remove_tree_inside
+from catalog_ml.folders import check_name, clear_folder_inside, exclusive_writer
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def run_approach(dataset: Dataset, request: RunRequest, folds: Folds | None = No
     if not is_main_process():  # the other torchrun ranks train beside rank 0, which holds the lock and writes
         return _run_folds(dataset, folds, request, RunPaths(ensure_writable_dir(root)), wanted)
     with exclusive_writer(root, wait=request.wait):
-        paths = RunPaths(ensure_writable_dir(root))
+        paths = RunPaths(root)
         _prepare_run_folder(paths, _effective_config(dataset, request, folds), request.overwrite,
                             Path(request.output_root))
         return _run_folds(dataset, folds, request, paths, wanted)
@@ -140,8 +140,7 @@ _IDENTITY_KEYS = ("approach", "settings", "dataset", "seed", "folds")
 def _prepare_run_folder(paths: RunPaths, effective: dict[str, Any], overwrite: bool, output_root: Path) -> None:
     """Check the folder's earlier config against this one and write it: atomic, since the caller holds the lock."""
     if paths.config.exists() and overwrite:
-        remove_tree_inside(paths.root, output_root)
-        paths.root.mkdir(parents=True)
+        clear_folder_inside(paths.root, output_root)
     if paths.config.exists():
         previous = read_json(paths.config)
         differences = [key for key in _IDENTITY_KEYS if previous.get(key) != _jsonable(effective.get(key))]

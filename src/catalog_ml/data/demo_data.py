@@ -208,6 +208,23 @@ def render_image(category_name: str, brand: str, size_label: str, pack: int, pro
     return image
 
 
+CATEGORY_LABEL_NOISE = 0.08
+
+
+def _mislabelled(rows: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """The category training rows with a share carrying another category, as real catalogues do: the text names
+    the category, so clean labels would make the task trivial. Its own generator leaves the price data unchanged;
+    the hidden test labels stay true."""
+    rng = np.random.default_rng(seed + 7919)
+    wrong = rng.random(len(rows)) < CATEGORY_LABEL_NOISE
+    names = [c.name for c in CATEGORIES]
+    others = [[n for n in names if n != c] for c in rows["category"]]
+    rows = rows.copy()
+    rows.loc[wrong, "category"] = [choices[int(rng.integers(len(choices)))] for choices, w in zip(others, wrong,
+                                                                                                    strict=True) if w]
+    return rows
+
+
 def write_demo_dataset(out_dir: Path, train_rows: int = 3000, test_rows: int = 1000, seed: int = 0,
                        images: bool = True, progress: bool = True) -> Path:
     """Write train.csv, test.csv, test_labels.csv (hidden prices and categories), images/ and dataset.yaml (price
@@ -222,7 +239,7 @@ def write_demo_dataset(out_dir: Path, train_rows: int = 3000, test_rows: int = 1
     write_frame_atomic(out_dir / "train.csv", frame.loc[~is_test, [*public, "price"]])
     write_frame_atomic(out_dir / "test.csv", frame.loc[is_test, public])
     write_frame_atomic(out_dir / "test_labels.csv", frame.loc[is_test, ["sample_id", "price", "category"]])
-    write_frame_atomic(out_dir / "train_category.csv", frame.loc[~is_test, [*public, "category"]])
+    write_frame_atomic(out_dir / "train_category.csv", _mislabelled(frame.loc[~is_test, [*public, "category"]], seed))
     if images:
         _write_images(frame, out_dir / "images", progress)
     spec = {"name": "demo", "task": "regression", "metric": "smape", "id_column": "sample_id", "target": "price",

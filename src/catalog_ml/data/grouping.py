@@ -1,4 +1,9 @@
-"""Near-duplicate groups: rows sharing a normalised item name, an explicit group column or an identical image file."""
+"""Near-duplicate groups: rows sharing a normalised item name, a group column or an identical image file.
+
+By default rows are grouped by their normalised item name (the parsed Item Name, or the first text column) and by
+identical image files. A spec's ``group_columns`` replaces the name key: list the columns that identify one product
+(``@name`` keeps the item name among them; a column unique per row, such as the id, groups nothing).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from catalog_ml.data.parsing import parse_catalog_content
 from catalog_ml.data.spec import DatasetSpec
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
+NAME_KEY = "@name"  # in group_columns: the normalised item name
 
 
 def normalise_name(name: object) -> str:
@@ -41,10 +47,21 @@ def file_digest(path: Path) -> str | None:
         return None
 
 
+def group_keys(spec: DatasetSpec, use_images: bool = True) -> list[str]:
+    """What links rows into one group, in words: the spec's group columns (or the item name) and image files."""
+    columns = spec.group_columns or (NAME_KEY,)
+    described = [f"the normalised item name (from column '{spec.text_columns[0]}')" if column == NAME_KEY and
+                 spec.text_columns else f"column '{column}'" for column in columns if column != NAME_KEY or
+                 spec.text_columns]
+    if use_images and spec.image_column and spec.image_path is not None and spec.image_path.is_dir():
+        described.append("identical image files")
+    return described
+
+
 def near_duplicate_groups(frame: pd.DataFrame, spec: DatasetSpec, use_images: bool = True) -> np.ndarray:
-    """One integer group per row; rows linked by any shared key (name, group column, image bytes) share a group."""
-    keys: list[pd.Series] = [item_names(frame, spec).map(normalise_name)]
-    keys += [frame[column].astype(str) for column in spec.group_columns]
+    """One integer group per row; rows linked by any shared key (see ``group_keys``) share a group."""
+    keys: list[pd.Series] = [item_names(frame, spec).map(normalise_name) if column == NAME_KEY else
+                             frame[column].astype(str) for column in (spec.group_columns or (NAME_KEY,))]
     image_dir = spec.image_path
     if use_images and spec.image_column and image_dir is not None and image_dir.is_dir():
         names = image_file_names(frame, spec)

@@ -137,7 +137,7 @@ def _remove_control_characters(frame: pd.DataFrame, spec: DatasetSpec, path: Pat
 
 def check_columns(frame: pd.DataFrame, spec: DatasetSpec, path: Path, has_target: bool) -> list[str]:
     """Problems with the table's header: required columns missing (with a delimiter hint when it looks wrong)."""
-    required = [spec.id_column, *spec.feature_columns, *spec.group_columns]
+    required = [spec.id_column, *spec.feature_columns, *(c for c in spec.group_columns if not c.startswith("@"))]
     if has_target:
         required.insert(1, spec.target)
     missing = [c for c in dict.fromkeys(required) if c not in frame.columns]

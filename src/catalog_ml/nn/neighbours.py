@@ -17,17 +17,19 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
+from catalog_ml.core.resources import available_threads
+
 CHUNK_BYTES = 256 * 2**20  # one chunk's dense similarity block; two are alive at a time
 
 
 class CosineNeighbours:
     """The ``n_neighbors`` most cosine-similar base rows of each query row (an all-zero row is similar to none)."""
 
-    def __init__(self, base: np.ndarray | sp.spmatrix, n_neighbors: int, threads: int = 2) -> None:
+    def __init__(self, base: np.ndarray | sp.spmatrix, n_neighbors: int, threads: int | None = None) -> None:
         if base.shape[0] == 0:
             raise ValueError("CosineNeighbours needs at least one base row")
         self.n_neighbors = min(n_neighbors, base.shape[0])
-        self.threads = threads
+        self.threads = threads or available_threads()
         normalised = normalize(base.astype(np.float32), norm="l2")
         self.base_t_ = normalised.T.tocsr() if sp.issparse(normalised) else np.ascontiguousarray(normalised.T)
 

@@ -60,23 +60,40 @@ def overlay(photo: Image.Image, cam: np.ndarray, alpha: float = 0.45) -> Image.I
 
 
 def grad_cam_grid(items: list[dict], path: Path, title: str) -> None:
-    """A PNG with one column per product: photo and heatmap, titled with the price and prediction."""
+    """A PNG in two labelled halves, best predicted products on top and worst below, each product a photo above
+    its heatmap, titled with its true and predicted price; one colour bar explains the heatmap."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
 
-    figure, axes = plt.subplots(2, len(items), figsize=(2.6 * len(items), 5.6), squeeze=False)
-    for column, item in enumerate(items):
-        axes[0, column].imshow(square_pad(item["photo"]))
-        axes[0, column].set_title(f"{item['which']}: {item['price']:.0f} vs {item['predicted']:.0f}", fontsize=8)
-        axes[1, column].imshow(item["overlay"])
-        for axis in axes[:, column]:
-            axis.axis("off")
+    groups = [[item for item in items if item["which"] == which] for which in ("best", "worst")]
+    groups = [group for group in groups if group]
+    columns = max(len(group) for group in groups)
+    figure, axes = plt.subplots(2 * len(groups), columns, figsize=(2.4 * columns + 1.2, 2.5 * 2 * len(groups)),
+                                squeeze=False)
+    for block, group in enumerate(groups):
+        for column in range(columns):
+            photo_axis, heat_axis = axes[2 * block, column], axes[2 * block + 1, column]
+            for axis in (photo_axis, heat_axis):
+                axis.set_xticks([])
+                axis.set_yticks([])
+                axis.set_frame_on(False)
+            if column >= len(group):
+                continue
+            item = group[column]
+            photo_axis.imshow(square_pad(item["photo"]))
+            photo_axis.set_title(f"true {item['price']:,.2f}\npredicted {item['predicted']:,.2f}", fontsize=8)
+            heat_axis.imshow(item["overlay"])
+        axes[2 * block, 0].set_ylabel(f"{group[0]['which']} predicted\nphoto", fontsize=9)
+        axes[2 * block + 1, 0].set_ylabel("Grad-CAM", fontsize=9)
+    colour_bar = figure.colorbar(ScalarMappable(cmap=colormaps["jet"]), ax=axes.ravel().tolist(), fraction=0.025)
+    colour_bar.set_label("pull on the predicted price (0 = none, 1 = strongest)", fontsize=8)
     figure.suptitle(title, fontsize=9)
-    figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
+    figure.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(figure)
 
 
