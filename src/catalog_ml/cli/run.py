@@ -90,6 +90,9 @@ def add_run_arguments(parser: argparse.ArgumentParser, dataset_required: bool = 
     parser.add_argument("--cache-dir", type=Path, default=Path("cache"), help="feature cache folder")
     parser.add_argument("--threads", type=int, default=None,
                         help="CPU threads for the models (default: the CPUs this process may use)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="folds fitted side by side in separate processes, each with threads / jobs; the "
+                             "outputs equal a sequential run's (default: 1)")
     add_tracking_arguments(parser)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
@@ -127,7 +130,8 @@ def _run_seeds(approach: type[Approach], config: object, seeds: tuple[int, ...] 
         request = RunRequest(approach=approach, config=config, output_root=args.runs_dir, seed=seed,
                              folds=parse_fold_list(args.folds, args.fold),
                              tag=seed_run_tag(args.tag, seed) if seeds else args.tag, overwrite=args.overwrite,
-                             wait=args.wait, cache_dir=args.cache_dir, progress=progress_enabled())
+                             wait=args.wait, jobs=args.jobs, cache_dir=args.cache_dir,
+                             progress=progress_enabled())
         result = run_approach(dataset, request)
         if not is_main_process():
             continue  # the other torchrun ranks trained with rank 0, which writes and reports

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
 import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,7 @@ from catalog_ml.atomic import ensure_writable_dir, write_frame_atomic, write_jso
 from catalog_ml.core.approach import Approach, FitContext
 from catalog_ml.core.class_report import write_class_report
 from catalog_ml.core.config import config_to_dict
+from catalog_ml.core.resources import available_threads, use_threads
 from catalog_ml.core.run_files import (
     RunPaths,
     fold_label,
@@ -54,6 +58,7 @@ class RunRequest:
     overwrite: bool = False
     cache_dir: Path = Path("cache")
     progress: bool = True
+    jobs: int = 1  # folds fitted side by side, each in its own process with threads / jobs
     wait: bool = False  # another process writing the same run folder: wait for it instead of refusing
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -77,6 +82,8 @@ def run_approach(dataset: Dataset, request: RunRequest, folds: Folds | None = No
     spec = dataset.spec
     if spec.task not in request.approach.tasks:
         raise CatalogError(f"approach '{request.approach.name}' does not support task '{spec.task}'")
+    if request.jobs < 1:
+        raise CatalogError(f"--jobs {request.jobs}: expected at least 1 job")
     folds = folds or load_folds(dataset)
     wanted = _folds_to_run(request.folds, folds.n_folds)
     root = Path(request.output_root) / check_name(spec.name, "dataset name") / check_name(request.run_name,
@@ -93,14 +100,19 @@ def run_approach(dataset: Dataset, request: RunRequest, folds: Folds | None = No
 def _run_folds(dataset: Dataset, folds: Folds, request: RunRequest, paths: RunPaths, wanted: list[int]
                ) -> RunResult:
     handler = _attach_log_file(paths)
-    skipped = []
+    skipped = [k for k in wanted if paths.fold_done(k)]
+    for k in skipped:
+        log.info("fold %s already finished: skipped", k)
+    pending = [k for k in wanted if k not in skipped]
     try:
-        for k in tqdm(wanted, desc=f"{request.run_name} folds", disable=not request.progress, leave=False):
-            if paths.fold_done(k):
-                log.info("fold %s already finished: skipped", k)
-                skipped.append(k)
-                continue
-            _run_fold(dataset, folds, request, paths, k)
+        if request.jobs > 1 and len(pending) > 1:
+            outputs = _parallel_fold_outputs(dataset, folds, request, paths, pending)
+        else:
+            outputs = (fold_output(dataset, folds, request, k, _work_dir(paths, k)) for k in pending)
+        for output in tqdm(outputs, total=len(pending), desc=f"{request.run_name} folds",
+                           disable=not request.progress, leave=False):
+            if is_main_process():
+                _write_fold(paths, output, dataset.spec.metric)
         scores, complete = _assemble(dataset, folds, paths) if is_main_process() else (pd.DataFrame(), False)
     finally:
         logging.getLogger().removeHandler(handler)
@@ -192,12 +204,26 @@ def fit_fold(dataset: Dataset, folds: Folds, request: RunRequest, k: int, work_d
     return FittedFold(model=model, train=train, valid=valid, fit_seconds=time.perf_counter() - started)
 
 
-def _run_fold(dataset: Dataset, folds: Folds, request: RunRequest, paths: RunPaths, k: int) -> None:
+@dataclass(frozen=True)
+class FoldOutput:
+    """What one fold produced: its OOF rows (None for fold -1), test predictions and score row."""
+
+    k: int
+    oof: pd.DataFrame | None
+    test: pd.DataFrame | None
+    score: dict[str, Any]
+
+
+def _work_dir(paths: RunPaths, k: int) -> Path:
+    return paths.root / "work" / f"fold_{fold_label(k)}"
+
+
+def fold_output(dataset: Dataset, folds: Folds, request: RunRequest, k: int, work_dir: Path | None) -> FoldOutput:
+    """Fit fold ``k`` and predict its validation and test rows (checked by the task); writes nothing."""
     spec = dataset.spec
-    fitted = fit_fold(dataset, folds, request, k, work_dir=paths.root / "work" / f"fold_{fold_label(k)}")
+    fitted = fit_fold(dataset, folds, request, k, work_dir=work_dir)
     model, valid, fit_seconds = fitted.model, fitted.valid, fitted.fit_seconds
     task, source = task_of(dataset), f"approach '{request.approach.name}' on fold {k}"
-
     started = time.perf_counter()
     oof = test = None
     score: dict[str, Any] = {"fold": k, "rows": 0}
@@ -209,13 +235,49 @@ def _run_fold(dataset: Dataset, folds: Folds, request: RunRequest, paths: RunPat
         test_pred = task.checked(model.predict(dataset.test), len(dataset.test), f"{source}, test rows")
         test = task.frame(dataset.test[spec.id_column].to_numpy(), test_pred)
     score.update(fit_seconds=fit_seconds, predict_seconds=time.perf_counter() - started, **model.report())
-    if not is_main_process():
-        return
-    write_fold_part(paths, k, oof, test, score)
-    if spec.metric in score:
-        log.info("fold %d: %s %.4f, fit %.1fs", k, spec.metric, score[spec.metric], fit_seconds)
+    return FoldOutput(k, oof, test, score)
+
+
+def _write_fold(paths: RunPaths, output: FoldOutput, metric: str) -> None:
+    write_fold_part(paths, output.k, output.oof, output.test, output.score)
+    if metric in output.score:
+        log.info("fold %d: %s %.4f, fit %.1fs", output.k, metric, output.score[metric], output.score["fit_seconds"])
     else:
-        log.info("fold -1 (all rows): fitted in %.1fs", fit_seconds)
+        log.info("fold -1 (all rows): fitted in %.1fs", output.score["fit_seconds"])
+
+
+# -- parallel folds (``--jobs N``) -------------------------------------------------------------------------------
+_WORKER: dict[str, Any] = {}
+
+
+def _start_fold_worker(dataset: Dataset, folds: Folds, request: RunRequest, threads: int, level: int) -> None:
+    """In each worker process: the run's data (sent once, not with every fold) and its share of the threads."""
+    use_threads(threads)
+    logging.basicConfig(level=level, format="%(message)s", force=True)
+    _WORKER.update(dataset=dataset, folds=folds, request=request)
+
+
+def _fold_in_worker(k: int, work_dir: Path) -> FoldOutput:
+    return fold_output(_WORKER["dataset"], _WORKER["folds"], _WORKER["request"], k, work_dir)
+
+
+def _parallel_fold_outputs(dataset: Dataset, folds: Folds, request: RunRequest, paths: RunPaths,
+                           pending: list[int]) -> Iterator[FoldOutput]:
+    """Fold outputs from ``request.jobs`` worker processes (each with threads / jobs), as they finish. Every fold
+    is seeded from (seed, fold) alone, so the outputs equal a sequential run's; the caller writes them."""
+    if os.environ.get("WORLD_SIZE", "1") != "1":
+        raise CatalogError("--jobs runs folds in parallel processes; under torchrun use --jobs 1")
+    jobs = min(request.jobs, len(pending))
+    if request.jobs > jobs:
+        log.warning("--jobs %d: only %d folds to run, so %d jobs", request.jobs, len(pending), jobs)
+    threads = max(1, available_threads() // jobs)
+    log.info("%d folds in %d parallel jobs of %d thread(s) each", len(pending), jobs, threads)
+    context = multiprocessing.get_context("spawn")  # a forked copy of a process with torch or BLAS threads can hang
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_fold_worker,
+                             initargs=(dataset, folds, request, threads, logging.getLogger().level)) as pool:
+        futures = [pool.submit(_fold_in_worker, k, _work_dir(paths, k)) for k in pending]
+        for future in as_completed(futures):
+            yield future.result()
 
 
 def _assemble(dataset: Dataset, folds: Folds, paths: RunPaths) -> tuple[pd.DataFrame, bool]:

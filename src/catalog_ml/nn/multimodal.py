@@ -3,6 +3,7 @@ the product dataset (photos, tokens, quantities) and the fusion head with an exp
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -92,6 +93,7 @@ class FusionRegressor(nn.Module):
         self.outputs = outputs
         self.image_tower, self.text_tower = image_tower, text_tower
         self.backbones = nn.ModuleList([t for t in (image_tower, text_tower) if t is not None])
+        self.towers_frozen = False  # the trainer's warm-up: towers run without gradients (no backward through them)
         self.missing_image = missing_image
         image_dim = image_tower.dim if image_tower is not None else 0
         self.no_image = nn.Parameter(torch.zeros(image_dim)) if missing_image == "learned" and image_dim else None
@@ -108,13 +110,15 @@ class FusionRegressor(nn.Module):
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         has_image = batch["has_image"].float().unsqueeze(1)
         parts = []
-        if self.image_tower is not None:
-            features = self.image_tower(batch["image"]).float()
-            fill = self.no_image.unsqueeze(0) if self.no_image is not None else torch.zeros_like(features)
-            parts.append(features * has_image + fill * (1 - has_image))
-        if self.text_tower is not None:
+        with torch.no_grad() if self.towers_frozen else contextlib.nullcontext():
+            image_features = self.image_tower(batch["image"]).float() if self.image_tower is not None else None
             tokens = {k.removeprefix("tok_"): v for k, v in batch.items() if k.startswith("tok_")}
-            parts.append(self.text_tower(**tokens).float())
+            text_features = self.text_tower(**tokens).float() if self.text_tower is not None else None
+        if image_features is not None:
+            fill = self.no_image.unsqueeze(0) if self.no_image is not None else torch.zeros_like(image_features)
+            parts.append(image_features * has_image + fill * (1 - has_image))
+        if text_features is not None:
+            parts.append(text_features)
         parts += [batch["quantities"].float(), 1 - has_image]
         output = self.head(torch.cat(parts, dim=1))
         return output.squeeze(1) if self.outputs == 1 else output

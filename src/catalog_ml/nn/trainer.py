@@ -211,6 +211,10 @@ class Trainer:
         if frozen:
             for tower in self.model.backbones:
                 tower.eval()  # frozen towers keep their batch-norm statistics too
+        # One process: frozen towers run under no_grad, so the warm-up costs a forward pass through them, not a
+        # backward pass too. DistributedDataParallel needs a gradient for every trained parameter in every step,
+        # so there the towers keep theirs (at learning rate 0).
+        self.model.towers_frozen = frozen and self.world_size == 1
         total, count = 0.0, 0
         optimizer.zero_grad(set_to_none=True)
         batches = tqdm(loader, desc=f"epoch {epoch}", disable=not self.progress or self.rank != 0, leave=False)
