@@ -15,7 +15,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from catalog_ml.cli.run import approach_main
 from catalog_ml.core.approach import Approach, Explanation
 from catalog_ml.core.registry import register_approach
-from catalog_ml.core.resources import available_threads
+from catalog_ml.core.resources import available_threads, requested_device
 from catalog_ml.data.grouping import item_names, near_duplicate_groups
 from catalog_ml.features.brands import RARE, BrandExtractor, target_encode
 from catalog_ml.features.fitted_cache import FittedCache, array_digest, frame_digest
@@ -81,6 +81,8 @@ class XgbSpacy(Approach):
                       subsample=c.subsample, colsample_bytree=c.colsample_bytree, tree_method="hist",
                       max_bin=c.max_bin, n_jobs=available_threads(), random_state=self.context.seed,
                       early_stopping_rounds=c.early_stopping_rounds)
+        if requested_device().startswith("cuda"):  # only when asked: the CPU build (xgboost-cpu) has no CUDA
+            shared["device"] = "cuda"
         if self.is_classification:
             self.model_ = xgb.XGBClassifier(objective="multi:softprob", eval_metric="mlogloss", **shared)
         else:

@@ -45,5 +45,6 @@ def test_rank_labels_command(demo_spec_path, tmp_path, capsys):
                  "--out", str(out)]) == 0
     batch = pd.read_csv(out)
     assert len(batch) == 25 and batch["id"].is_unique and (batch["disagreement"] > 0).all()
-    assert "8 fold models of 2 runs" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "4 fold models of 1 run:" in printed and "median_baseline left out of the committee" in printed
     assert main(["rank-labels", "--dataset", str(demo_spec_path), "--runs-dir", runs, "--batch", "0"]) == 2

@@ -64,7 +64,8 @@ def test_complete_run_writes_per_class_table_and_confusion_png(categories, tmp_p
     assert per_class["support"].sum() == len(categories.train)
     assert (result.paths.root / "confusion.png").read_bytes()[:4] == b"\x89PNG"
     accuracy = result.scores.set_index("fold").loc["all", "accuracy"]
-    assert accuracy > 0.9 and result.scores.set_index("fold").loc["all", "log_loss"] < 0.5
+    # 8% of the demo's category labels are wrong on purpose: accuracy stays near 0.92, log-loss far below ln 10
+    assert accuracy > 0.88 and result.scores.set_index("fold").loc["all", "log_loss"] < 0.8
 
 
 def _category_table(demo_template, tmp_path, mutate) -> pd.DataFrame:

@@ -75,3 +75,31 @@ def test_missing_optional_library_is_one_line_with_the_install_command(monkeypat
     assert "pip install 'catalog-ml[xgboost]'" in capsys.readouterr().err
     with pytest.raises(ModuleNotFoundError):  # a module of no optional extra is a bug: it is not hidden
         guarded(lambda: (_ for _ in ()).throw(ModuleNotFoundError("x", name="not_optional")))
+
+
+def test_a_gpu_asked_for_where_there_is_none_is_one_line(demo_spec_path, tmp_path, capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
+    runs = tmp_path / "runs"
+    assert main(["run", "median_baseline", "--dataset", str(demo_spec_path), "--runs-dir", str(runs),
+                 "--device", "cuda"]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "sees no CUDA GPU here; use --device cpu" in errors[0]
+    assert not runs.exists()  # refused before anything was written
+    assert main(["embed", "--dataset", str(demo_spec_path), "--device", "tpu"]) == 2
+    assert "--device tpu: use auto, cpu, cuda or cuda:N" in capsys.readouterr().err
+
+
+def test_auto_device_is_the_cpu_without_a_gpu(monkeypatch):
+    import torch
+
+    from catalog_ml.nn.device import torch_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.delenv("CATALOG_ML_DEVICE", raising=False)
+    assert torch_device().type == "cpu" and torch_device("cpu").type == "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    assert torch_device() == torch.device("cuda", 1)  # each torchrun process takes its own GPU

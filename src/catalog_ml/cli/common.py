@@ -61,6 +61,23 @@ def add_dataset_arguments(parser: argparse.ArgumentParser, required: bool = True
                         help="fold file to use (overrides the spec's 'folds_file'; for read-only data folders)")
 
 
+def add_device_argument(parser: argparse.ArgumentParser) -> None:
+    """--device: where networks and embeddings run."""
+    parser.add_argument("--device", default=None,
+                        help="auto (a CUDA GPU when torch has one, else the CPU), cpu, cuda or cuda:N (default: auto)")
+
+
+def select_device(device: str | None) -> None:
+    """Record ``--device`` for this process; a GPU asked for where torch has none is refused now, not mid-run."""
+    from catalog_ml.core.resources import use_device
+
+    if device is not None and device.strip().lower() not in ("auto", "cpu"):
+        from catalog_ml.nn.device import torch_device
+
+        torch_device(device)
+    use_device(device)
+
+
 def spec_from_args(args: argparse.Namespace) -> DatasetSpec:
     spec = load_spec(args.dataset, root=args.data_root)
     folds_file = getattr(args, "folds_file", None)

@@ -14,7 +14,13 @@ import numpy as np
 import pandas as pd
 
 from catalog_ml.atomic import write_frame_atomic, write_json_atomic
-from catalog_ml.cli.common import add_dataset_arguments, dataset_from_args, progress_enabled
+from catalog_ml.cli.common import (
+    add_dataset_arguments,
+    add_device_argument,
+    dataset_from_args,
+    progress_enabled,
+    select_device,
+)
 from catalog_ml.data.images import image_paths
 from catalog_ml.errors import CatalogError
 from catalog_ml.features.text import joined_text
@@ -26,6 +32,7 @@ DEFAULT_BACKBONES = {"image": ("tf_efficientnet_lite0", "packaged"), "text": ("m
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_dataset_arguments(parser)
+    add_device_argument(parser)
     parser.add_argument("--what", choices=["image", "text"], default="image")
     parser.add_argument("--backbone", default=None,
                         help="image: a timm name (tf_efficientnet_lite0, efficientnet_b4...), mobilenet_v2, or "
@@ -41,6 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    select_device(args.device)
     dataset = dataset_from_args(args)
     spec = dataset.spec
     backbone_name, weights = DEFAULT_BACKBONES[args.what]

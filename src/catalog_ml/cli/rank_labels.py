@@ -54,6 +54,8 @@ def handle(args: argparse.Namespace) -> int:
         run_dirs = [args.runs_dir / spec.name / check_name(n.strip(), "run name") for n in args.runs.split(",")]
     else:  # a constant baseline never disagrees: it would only dilute the committee
         run_dirs = [p for p in available if not p.name.startswith(BASELINE)]
+        if len(run_dirs) < len(available):
+            print(f"{BASELINE} left out of the committee (name it in --runs to include it)")
     ids = dataset.test[spec.id_column].astype(str).to_numpy()
     if spec.task == "classification":
         proba = load_run_set(dataset, load_folds(dataset), run_dirs).test.mean(axis=1)
@@ -62,7 +64,8 @@ def handle(args: argparse.Namespace) -> int:
     else:
         members, names = member_test_predictions(dataset, run_dirs)
         scores = disagreement(members)
-        what, source = "disagreement", f"{len(names)} fold models of {len(run_dirs)} runs"
+        runs = f"{len(run_dirs)} run" + ("s" if len(run_dirs) != 1 else "")
+        what, source = "disagreement", f"{len(names)} fold models of {runs}"
     texts = joined_text(dataset.test, spec, 300)
     vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), min_df=1, sublinear_tf=True,
                               dtype=np.float32).fit_transform(texts)

@@ -13,8 +13,10 @@ from pathlib import Path
 
 from catalog_ml.cli.common import (
     add_dataset_arguments,
+    add_device_argument,
     dataset_from_args,
     progress_enabled,
+    select_device,
     spec_from_args,
 )
 from catalog_ml.core.approach import Approach
@@ -90,6 +92,7 @@ def add_run_arguments(parser: argparse.ArgumentParser, dataset_required: bool = 
     parser.add_argument("--cache-dir", type=Path, default=Path("cache"), help="feature cache folder")
     parser.add_argument("--threads", type=int, default=None,
                         help="CPU threads for the models (default: the CPUs this process may use)")
+    add_device_argument(parser)
     parser.add_argument("--jobs", type=int, default=1,
                         help="folds fitted side by side in separate processes, each with threads / jobs; the "
                              "outputs equal a sequential run's (default: 1)")
@@ -112,6 +115,7 @@ def execute_run(approach: type[Approach], args: argparse.Namespace) -> int:
     """Run ``approach`` with parsed arguments and print its per-fold table."""
     config = build_config(approach.Config, args.config, args.set)
     use_threads(args.threads)
+    select_device(args.device)
     seeds = parse_seed_list(args.seeds) if args.seeds else None
     tracker = tracker_from_args(args, spec_from_args(args).name)
     try:

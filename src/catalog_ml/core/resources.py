@@ -1,8 +1,9 @@
-"""The user's machine as settings: how many CPU threads this process may use.
+"""The user's machine as settings: how many CPU threads this process may use, and which device it asks for.
 
-Detected from the process's CPU affinity (what a container, ``taskset`` or a batch scheduler grants, which can be
-fewer than the machine's cores); ``CATALOG_ML_THREADS`` or ``catalog-ml run --threads N`` overrides it. Every
-GBM, scikit-learn estimator and neighbour search reads it, never a constant.
+Threads are detected from the process's CPU affinity (what a container, ``taskset`` or a batch scheduler grants,
+which can be fewer than the machine's cores); ``CATALOG_ML_THREADS`` or ``--threads N`` overrides it. Every GBM,
+scikit-learn estimator and neighbour search reads it, never a constant. The device is ``auto`` unless
+``CATALOG_ML_DEVICE`` or ``--device`` says otherwise; ``catalog_ml.nn.device`` turns it into a torch device.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 from catalog_ml.errors import CatalogError
 
 THREADS_VARIABLE = "CATALOG_ML_THREADS"
+DEVICE_VARIABLE = "CATALOG_ML_DEVICE"
 
 
 def available_threads() -> int:
@@ -33,3 +35,14 @@ def use_threads(threads: int | None) -> None:
         if threads < 1:
             raise CatalogError(f"--threads {threads}: expected a positive whole number of threads")
         os.environ[THREADS_VARIABLE] = str(threads)
+
+
+def requested_device() -> str:
+    """The device this process was asked for: ``auto`` (the default), ``cpu``, ``cuda`` or ``cuda:N``."""
+    return os.environ.get(DEVICE_VARIABLE, "").strip() or "auto"
+
+
+def use_device(device: str | None) -> None:
+    """Set this process's device request (``--device``); None keeps the current one."""
+    if device is not None:
+        os.environ[DEVICE_VARIABLE] = device

