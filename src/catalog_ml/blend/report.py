@@ -59,7 +59,8 @@ def decile_table(runs: RunSet, blended: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_report(paths: BlendPaths, runs: RunSet, evaluation: BlendEvaluation, task: Task) -> dict[str, Path]:
+def write_report(paths: BlendPaths, runs: RunSet, evaluation: BlendEvaluation, task: Task,
+                 notes: list[str] | None = None) -> dict[str, Path]:
     """Write the blend's tables (CSV and markdown), nested OOF predictions and plots; returns the written paths.
     Price blends add error correlations, SMAPE by price decile and their plots; probability blends the per-class
     table and the confusion matrix."""
@@ -74,7 +75,7 @@ def write_report(paths: BlendPaths, runs: RunSet, evaluation: BlendEvaluation, t
                            {"scores": "in-sample (optimistic: weights fitted on the rows scored)",
                             **evaluation.in_sample_scores}])
     sections = [f"method: {evaluation.method} (final fit: {evaluation.final_method}); minimises "
-                f"{evaluation.objective}", markdown_table(scores),
+                f"{evaluation.objective}", markdown_table(scores), *(notes or []),
                 f"## Per-fold {evaluation.objective} (blend column: nested)", markdown_table(evaluation.fold_scores),
                 "## Weights", markdown_table(weights)]
     if isinstance(task, ClassificationTask):

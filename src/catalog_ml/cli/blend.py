@@ -16,6 +16,7 @@ from catalog_ml.cli.common import add_dataset_arguments, dataset_from_args
 from catalog_ml.core.run_files import BlendPaths, markdown_table
 from catalog_ml.core.run_reader import discover_runs, load_run_set
 from catalog_ml.core.task import task_of
+from catalog_ml.core.uncertainty import gain_interval, score_uncertainty
 from catalog_ml.data.folds import Folds, load_folds
 from catalog_ml.data.loading import Dataset
 from catalog_ml.data.submission import write_submission
@@ -122,8 +123,13 @@ def _blend_and_write(dataset: Dataset, folds: Folds, run_dirs: list[Path], metho
     started = time.perf_counter()
     evaluation = evaluate_blend(method, runs.oof, runs.y, runs.fold, runs.names, options, task)
     seconds = time.perf_counter() - started
+    objective = evaluation.objective
+    best_single = task.best(runs.names, evaluation.fold_scores.iloc[-1], objective)
+    uncertainty = score_uncertainty(task, objective, runs.y, evaluation.nested_oof, runs.fold)
+    gain = gain_interval(task, objective, runs.y, evaluation.nested_oof, runs.oof[:, runs.names.index(best_single)])
+    notes = [f"honest nested {uncertainty.describe()}", gain.describe("the blend", best_single)]
     paths = BlendPaths(Path(out_dir))
-    write_report(paths, runs, evaluation, task)
+    write_report(paths, runs, evaluation, task, notes)
     if runs.test is not None:
         test_pred = evaluation.predict(runs.test)
         write_frame_atomic(paths.test, task.frame(runs.test_ids, test_pred))
@@ -131,9 +137,7 @@ def _blend_and_write(dataset: Dataset, folds: Folds, run_dirs: list[Path], metho
                          dataset.spec.id_column, dataset.spec.target, classes=dataset.classes or None)
     else:
         submission = "none (the spec names no test file)"
-    objective = evaluation.objective
     label = "SMAPE" if objective == "smape" else objective
-    best_single = task.best(runs.names, evaluation.fold_scores.iloc[-1], objective)
     print(markdown_table(evaluation.fold_scores))
     print(f"\nblend ({evaluation.method}, final fit: {evaluation.final_method}) over {len(runs.names)} runs "
           f"in {seconds:.1f}s")
@@ -141,6 +145,7 @@ def _blend_and_write(dataset: Dataset, folds: Folds, run_dirs: list[Path], metho
           f"{float(evaluation.fold_scores[best_single].iloc[-1]):.4f}")
     print(f"in-sample {label} (optimistic, weights fitted on the scored rows): {evaluation.in_sample_score:.4f}")
     print("honest nested: " + ", ".join(f"{k} {v:.4f}" for k, v in evaluation.nested_scores.items()))
+    print("\n".join(notes))
     print(f"report: {paths.report_md}\nsubmission: {submission}")
     if tracker is not None:
         track_blend(tracker, method, evaluation, runs.names, paths, seconds)

@@ -142,6 +142,8 @@ def _run_seeds(approach: type[Approach], config: object, seeds: tuple[int, ...] 
         tables[seed] = result.scores
         track_approach_run(tracker, result, time.perf_counter() - started)
         print(markdown_table(result.scores))
+        if result.uncertainty is not None:
+            print(f"\nCV {result.uncertainty.describe()}")
         state = "complete" if result.complete else "partial (run the remaining folds to complete it)"
         print(f"\n{request.run_name}: {state}; outputs in {result.paths.root}")
     if seeds and tables and dataset.spec.metric in tables[seeds[0]].columns:

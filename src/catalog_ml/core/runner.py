@@ -37,6 +37,7 @@ from catalog_ml.core.run_files import (
 )
 from catalog_ml.core.seeding import fold_seed, seed_everything
 from catalog_ml.core.task import ClassificationTask, task_of
+from catalog_ml.core.uncertainty import ScoreUncertainty, score_uncertainty
 from catalog_ml.data.folds import FULL_FIT_FOLD, Folds, load_folds
 from catalog_ml.data.loading import Dataset
 from catalog_ml.errors import CatalogError
@@ -75,6 +76,7 @@ class RunResult:
     scores: pd.DataFrame
     complete: bool
     skipped_folds: tuple[int, ...]
+    uncertainty: ScoreUncertainty | None = None  # the complete run's CV score with its standard error
 
 
 def run_approach(dataset: Dataset, request: RunRequest, folds: Folds | None = None) -> RunResult:
@@ -113,11 +115,13 @@ def _run_folds(dataset: Dataset, folds: Folds, request: RunRequest, paths: RunPa
                            disable=not request.progress, leave=False):
             if is_main_process():
                 _write_fold(paths, output, dataset.spec.metric)
-        scores, complete = _assemble(dataset, folds, paths) if is_main_process() else (pd.DataFrame(), False)
+        scores, complete, uncertainty = (_assemble(dataset, folds, paths) if is_main_process()
+                                         else (pd.DataFrame(), False, None))
     finally:
         logging.getLogger().removeHandler(handler)
         handler.close()
-    return RunResult(paths=paths, scores=scores, complete=complete, skipped_folds=tuple(skipped))
+    return RunResult(paths=paths, scores=scores, complete=complete, skipped_folds=tuple(skipped),
+                     uncertainty=uncertainty)
 
 
 def is_main_process() -> bool:
@@ -280,11 +284,13 @@ def _parallel_fold_outputs(dataset: Dataset, folds: Folds, request: RunRequest, 
             yield future.result()
 
 
-def _assemble(dataset: Dataset, folds: Folds, paths: RunPaths) -> tuple[pd.DataFrame, bool]:
+def _assemble(dataset: Dataset, folds: Folds, paths: RunPaths) -> tuple[pd.DataFrame, bool,
+                                                                      ScoreUncertainty | None]:
     spec, task = dataset.spec, task_of(dataset)
     cv_done = [k for k in range(folds.n_folds) if paths.fold_done(k)]
     rows = [read_fold_score(paths, k) for k in cv_done]
     complete = len(cv_done) == folds.n_folds
+    uncertainty = None
     if cv_done:
         oof = pd.concat([pd.read_parquet(paths.part(k, "oof")) for k in cv_done], ignore_index=True)
         order = pd.Series(np.arange(len(dataset.train)), index=dataset.train[spec.id_column].to_numpy())
@@ -297,6 +303,8 @@ def _assemble(dataset: Dataset, folds: Folds, paths: RunPaths) -> tuple[pd.DataF
                      "predict_seconds": sum(r["predict_seconds"] for r in rows)})
         if isinstance(task, ClassificationTask) and complete:
             write_class_report(paths, target, oof_pred, dataset.classes)
+        if complete:
+            uncertainty = score_uncertainty(task, spec.metric, target, oof_pred, oof["fold"].to_numpy())
         tests = [pd.read_parquet(paths.part(k, "test")) for k in cv_done if paths.part(k, "test").is_file()]
         if tests:
             mean = np.mean([task.values(part, "run part") for part in tests], axis=0)
@@ -315,5 +323,6 @@ def _assemble(dataset: Dataset, folds: Folds, paths: RunPaths) -> tuple[pd.DataF
         "fold_hash": folds.hash,
         "metric": spec.metric,
         "score": rows[-1].get(spec.metric) if complete and rows else None,
+        "uncertainty": uncertainty.to_dict() if uncertainty else None,
     })
-    return table, complete
+    return table, complete, uncertainty
