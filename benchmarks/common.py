@@ -39,7 +39,7 @@ def real_dataset(name: str, work_dir: Path, n_folds: int = 5, seed: int = 42) ->
 
 def machine_description() -> str:
     """The machine in one line: CPU model and cores, bf16 support (MiniLM speed depends on it), memory, GPU."""
-    from catalog_ml.nn.sentence_embeddings import cpu_has_native_bf16
+    from catalog_ml.nn.precision import cpu_has_native_bf16
 
     cpuinfo = Path("/proc/cpuinfo")
     names = [line.split(":", 1)[1].strip() for line in (cpuinfo.read_text().splitlines() if cpuinfo.is_file() else [])
