@@ -49,8 +49,8 @@ class GainInterval:
 
     def describe(self, a: str, b: str) -> str:
         verdict = "established" if self.low > 0 else "not established (the interval includes 0)"
-        return (f"{a} over {b}: {self.gain:+.4f} {self.metric}, paired 95% interval {self.low:+.4f} to "
-                f"{self.high:+.4f}: {verdict}")
+        gain, low, high = (round(value, 4) + 0.0 for value in (self.gain, self.low, self.high))  # no "-0.0000"
+        return f"{a} over {b}: {gain:+.4f} {self.metric}, paired 95% interval {low:+.4f} to {high:+.4f}: {verdict}"
 
 
 def fold_standard_error(per_fold: list[float] | np.ndarray) -> float:
