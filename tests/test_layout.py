@@ -112,3 +112,21 @@ def test_help_does_not_import_the_heavy_stack():
             "print(','.join(m for m in ('pandas', 'sklearn', 'matplotlib', 'torch', 'numpy') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
+
+
+def test_the_registry_lists_approaches_without_the_optional_libraries():
+    """A base install (no torch, xgboost or spaCy) lists every approach whose module imports without them; the others
+    are named with the extra that brings them, never a traceback."""
+    code = ("import importlib.abc, sys\n"
+            "class NotInstalled(importlib.abc.MetaPathFinder):\n"
+            "    def find_spec(self, name, path, target=None):\n"
+            "        if name.split('.')[0] in ('torch', 'torchvision', 'xgboost', 'spacy', 'timm'):\n"
+            "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+            "sys.meta_path.insert(0, NotInstalled())\n"
+            "from catalog_ml.core.registry import approach_names, unavailable_approaches\n"
+            "print(','.join(approach_names())); print(unavailable_approaches())")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    available, unavailable = result.stdout.splitlines()
+    assert {"tfidf_ridge", "lgbm_fusion", "knn_price", "mlp_fusion", "sparse_mlp", "effnet_bert"} <= set(
+        available.split(","))
+    assert "xgb_spacy" in unavailable and "catalog-ml[xgboost]" in unavailable

@@ -15,7 +15,6 @@ import numpy as np
 
 from catalog_ml.errors import CatalogError
 from catalog_ml.features.vector_store import TextVectorStore
-from catalog_ml.nn.device import inference_autocast, torch_device
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +43,8 @@ def sentence_embeddings(texts: list[str], cache_dir: Path | None, batch_size: in
     """L2-normalised 384-d embeddings of ``texts``; each distinct text is embedded once, then read from the cache."""
     if cache_dir is None:
         return _encode(texts, batch_size, progress)
+    from catalog_ml.nn.device import torch_device  # torch only when embedding: the module stays importable
+
     # GPU vectors (autocast) differ from CPU ones in the last digits: each device keeps its own store
     suffix = "_cuda" if torch_device().type == "cuda" else ""
     store = TextVectorStore(Path(cache_dir) / f"minilm_l6_v2_{MODEL_TAG}{suffix}", dim=384)
@@ -52,6 +53,8 @@ def sentence_embeddings(texts: list[str], cache_dir: Path | None, batch_size: in
 
 def _encode(texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
     import torch
+
+    from catalog_ml.nn.device import inference_autocast, torch_device
 
     device = torch_device()
     model = load_minilm(str(device))
@@ -67,6 +70,7 @@ def clip_text_embeddings(texts: list[str], model_name: str, weights: str, batch_
     import torch
 
     from catalog_ml.nn.backbones import clip_model
+    from catalog_ml.nn.device import inference_autocast, torch_device
 
     clip = clip_model(model_name, weights)
     device = torch_device()
