@@ -17,11 +17,11 @@ from catalog_ml.atomic import write_atomic, write_frame_atomic, write_text_atomi
 from catalog_ml.blend.nested import BlendEvaluation  # noqa: E402
 from catalog_ml.core.class_report import write_class_report  # noqa: E402
 from catalog_ml.core.metrics import smape  # noqa: E402
+from catalog_ml.core.registry import BASELINE_APPROACH  # noqa: E402
 from catalog_ml.core.run_files import BlendPaths, markdown_table  # noqa: E402
 from catalog_ml.core.run_reader import RunSet  # noqa: E402
 from catalog_ml.core.task import ClassificationTask, Task  # noqa: E402
 
-BASELINE = "median_baseline"
 KNOWN_APPROACHES = ("tfidf_ridge", "lgbm_fusion", "xgb_spacy", "knn_price", "mlp_fusion", "sparse_mlp",
                     "plain_tfidf_ridge", "classical_baselines", "effnet_bert", "clip_vitl", "laion_clip_vith",
                     "median_baseline")
@@ -97,7 +97,7 @@ def write_report(paths: BlendPaths, runs: RunSet, evaluation: BlendEvaluation, t
 def plotted_columns(names: tuple[str, ...]) -> list[str]:
     """The approaches a comparison chart shows, then the blend: a constant baseline is left out (it would stretch
     the axis until the differences that matter vanish), unless nothing else is there."""
-    shown = [name for name in names if not name.startswith(BASELINE)]
+    shown = [name for name in names if not name.startswith(BASELINE_APPROACH)]
     return [*(shown or names), "blend"]
 
 

@@ -20,14 +20,13 @@ from catalog_ml.blend.active_learning import (
     member_test_predictions,
 )
 from catalog_ml.cli.common import add_dataset_arguments, dataset_from_args
+from catalog_ml.core.registry import BASELINE_APPROACH
 from catalog_ml.core.run_reader import discover_runs, load_run_set
 from catalog_ml.data.classes import predicted_labels
 from catalog_ml.data.folds import load_folds
 from catalog_ml.errors import CatalogError
 from catalog_ml.features.text import joined_text
 from catalog_ml.folders import check_name
-
-BASELINE = "median_baseline"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,9 +52,9 @@ def handle(args: argparse.Namespace) -> int:
     if args.runs:
         run_dirs = [args.runs_dir / spec.name / check_name(n.strip(), "run name") for n in args.runs.split(",")]
     else:  # a constant baseline never disagrees: it would only dilute the committee
-        run_dirs = [p for p in available if not p.name.startswith(BASELINE)]
+        run_dirs = [p for p in available if not p.name.startswith(BASELINE_APPROACH)]
         if len(run_dirs) < len(available):
-            print(f"{BASELINE} left out of the committee (name it in --runs to include it)")
+            print(f"{BASELINE_APPROACH} left out of the committee (name it in --runs to include it)")
     ids = dataset.test[spec.id_column].astype(str).to_numpy()
     if spec.task == "classification":
         proba = load_run_set(dataset, load_folds(dataset), run_dirs).test.mean(axis=1)

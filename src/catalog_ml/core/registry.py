@@ -9,6 +9,9 @@ import pkgutil
 from catalog_ml.core.approach import Approach
 from catalog_ml.errors import CatalogError, missing_dependency
 
+# The constant-prediction floor: reports and committees leave it out where it would only add noise.
+BASELINE_APPROACH = "median_baseline"
+
 _REGISTRY: dict[str, type[Approach]] = {}
 _UNAVAILABLE: dict[str, str] = {}  # approach file name -> why it cannot be imported here (an optional library)
 _DISCOVERED = False
