@@ -52,6 +52,7 @@ class KnnPrice(Approach):
     name = "knn_price"
     Config = KnnPriceConfig
     tasks = ("regression", "classification")
+    unsaved_attributes = ("train_", "train_vectors_")  # the search indexes hold what predicting needs
 
     def fit(self, train: pd.DataFrame, valid: pd.DataFrame | None = None) -> None:
         c = self.config
@@ -82,6 +83,10 @@ class KnnPrice(Approach):
                                                     early_stopping=True, validation_fraction=0.1,
                                                     random_state=self.context.seed)
         self.model_.fit(features, self.log_price_)
+
+    def prepare_to_save(self) -> None:
+        for space in self.spaces_:  # a cached search spared building the index
+            self._index(space)
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         if self.is_classification:

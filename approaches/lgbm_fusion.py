@@ -127,10 +127,14 @@ class LgbmFusion(Approach):
             settings = SparseNetworkSettings(epochs=3, first_epoch_steps=128)
             seeds = [self.context.seed + i for i in range(c.text_network_models)]
             models["text_network"] = CrossFittedText(
-                self.spec, lambda: SparseNetworkRegressor(settings, seeds),
+                self.spec, SparseNetworkRegressor(settings, seeds),
                 {"sparse_network": asdict(settings), "seeds": seeds}, c.text_ridge_folds,
                 SparseTextSettings(char_max_features=0), FittedCache(self.context.cache_dir, "cross_fitted_network"))
         return models
+
+    def prepare_to_save(self) -> None:
+        for model in self.stacked_.values():
+            model.fit_full_model()
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         output = self.booster_.predict(self._features(frame), num_iteration=self.booster_.best_iteration)

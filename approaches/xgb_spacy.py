@@ -63,6 +63,7 @@ class XgbSpacy(Approach):
     name = "xgb_spacy"
     Config = XgbSpacyConfig
     tasks = ("regression", "classification")
+    unsaved_attributes = ("train_", "log_target_")  # once the transformers are fitted, predicting reads neither
 
     def fit(self, train: pd.DataFrame, valid: pd.DataFrame | None = None) -> None:
         c = self.config
@@ -89,6 +90,10 @@ class XgbSpacy(Approach):
             self.model_ = xgb.XGBRegressor(objective=c.objective, **shared)
         self.model_.fit(features[~stop], log_target[~stop], eval_set=[(features[stop], log_target[stop])],
                         verbose=False)
+
+    def prepare_to_save(self) -> None:
+        if not self.transformers_fitted_:  # the training matrix came from the cache
+            self._fit_transformers()
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         features = self._frame_features(frame)

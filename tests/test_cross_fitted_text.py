@@ -101,7 +101,7 @@ def test_a_network_column_is_cross_fitted_as_honestly_as_the_ridge(demo_template
     train, held_out = dataset.train.iloc[:300], dataset.train.iloc[300:]
     target = np.log1p(dataset.target.to_numpy(dtype=float))
     fit_target, held_target = target[:300], target[300:]
-    network = CrossFittedText(dataset.spec, lambda: SparseNetworkRegressor(SparseNetworkSettings(), [0]),
+    network = CrossFittedText(dataset.spec, SparseNetworkRegressor(SparseNetworkSettings(), [0]),
                               {"network": 1}, settings=SparseTextSettings(char_max_features=0))
     cross_fitted = mean_error(network.fit_transform(train, fit_target), fit_target)
     held_out_error = mean_error(network.transform(held_out), held_target)

@@ -11,7 +11,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "catalog_ml"
 # Lowest first: a module may import from its own layer and the layers before it, never from a later one.
-LAYERS = ("catalog_ml", "data", "core", "features", "nn", "blend", "tracking", "cli")
+LAYERS = ("catalog_ml", "data", "core", "features", "nn", "blend", "tracking", "api", "cli")
 TOP_LEVEL_MODULES = {"__init__.py", "__main__.py", "_torchvision_compat.py", "atomic.py", "errors.py", "folders.py"}
 MAX_LINES = 400
 
@@ -24,7 +24,7 @@ def layer_of(module: str) -> str:
     if module == "catalog_ml.__main__":
         return "cli"  # ``python -m catalog_ml`` is the command line's entry point
     parts = module.split(".")
-    return parts[1] if len(parts) > 2 else "catalog_ml"
+    return parts[1] if len(parts) > 2 or (len(parts) == 2 and parts[1] in LAYERS) else "catalog_ml"
 
 
 def module_name(path: Path) -> str:

@@ -12,9 +12,11 @@ from pathlib import Path
 from catalog_ml.atomic import write_frame_atomic
 from catalog_ml.blend.nested import BlendEvaluation, evaluate_blend, methods_of
 from catalog_ml.blend.report import write_report
+from catalog_ml.blend.saved_blend import encode_blend
 from catalog_ml.cli.common import add_dataset_arguments, dataset_from_args
 from catalog_ml.core.run_files import BlendPaths, markdown_table
 from catalog_ml.core.run_reader import discover_runs, load_run_set
+from catalog_ml.core.saved_models import write_model
 from catalog_ml.core.task import task_of
 from catalog_ml.core.uncertainty import gain_interval, score_uncertainty
 from catalog_ml.data.folds import Folds, load_folds
@@ -130,6 +132,8 @@ def _blend_and_write(dataset: Dataset, folds: Folds, run_dirs: list[Path], metho
     notes = [f"honest nested {uncertainty.describe()}", gain.describe("the blend", best_single)]
     paths = BlendPaths(Path(out_dir))
     write_report(paths, runs, evaluation, task, notes)
+    write_model(paths.blender, encode_blend(evaluation, run_dirs, average_seeds, dataset.spec, folds.hash,
+                                            dataset.classes))
     if runs.test is not None:
         test_pred = evaluation.predict(runs.test)
         write_frame_atomic(paths.test, task.frame(runs.test_ids, test_pred))

@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run", "run one approach on the shared folds (catalog-ml run NAME --help lists its settings)"),
     "blend": ("blend", "blend runs into a submission, with an honest nested score"),
     "submit": ("submit", "write a validated submission from one run's test predictions"),
+    "predict": ("predict", "apply a fitted run or blend to a new table (no refitting)"),
     "validate-submission": ("validate_submission", "check any submission file against a test file"),
     "embed": ("embed", "frozen image or text embeddings of a dataset, as a table for the approaches"),
     "explain": ("explain", "feature importance and SHAP contributions of a gradient-boosting approach"),

@@ -96,6 +96,12 @@ def add_run_arguments(parser: argparse.ArgumentParser, dataset_required: bool = 
     parser.add_argument("--jobs", type=int, default=1,
                         help="folds fitted side by side in separate processes, each with threads / jobs; the "
                              "outputs equal a sequential run's (default: 1)")
+    saving = parser.add_mutually_exclusive_group()
+    saving.add_argument("--no-save-models", dest="save_models", action="store_false", default=None,
+                        help="do not keep the fitted fold models (catalog-ml predict needs them)")
+    saving.add_argument("--save-models", dest="save_models", action="store_true",
+                        help="keep the fitted fold models also for the deep approaches (their weights take GBs "
+                             "a fold; the other approaches keep theirs by default)")
     add_tracking_arguments(parser)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
@@ -134,7 +140,7 @@ def _run_seeds(approach: type[Approach], config: object, seeds: tuple[int, ...] 
         request = RunRequest(approach=approach, config=config, output_root=args.runs_dir, seed=seed,
                              folds=parse_fold_list(args.folds, args.fold),
                              tag=seed_run_tag(args.tag, seed) if seeds else args.tag, overwrite=args.overwrite,
-                             wait=args.wait, jobs=args.jobs, cache_dir=args.cache_dir,
+                             wait=args.wait, jobs=args.jobs, cache_dir=args.cache_dir, save_models=args.save_models,
                              progress=progress_enabled())
         result = run_approach(dataset, request)
         if not is_main_process():

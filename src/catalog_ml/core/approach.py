@@ -49,6 +49,8 @@ class Approach(ABC):
     name: ClassVar[str]
     Config: ClassVar[type]
     tasks: ClassVar[tuple[str, ...]] = ("regression",)
+    saves_models: ClassVar[bool] = True  # each fold's fitted model is saved unless the run says otherwise
+    unsaved_attributes: ClassVar[tuple[str, ...]] = ()  # fitted attributes that predicting does not need
 
     def __init__(self, config: Any, context: FitContext) -> None:
         self.config = config
@@ -108,6 +110,20 @@ class Approach(ABC):
         """Feature names, gain importance and per-row contributions (log1p scale) for ``frame``; None when the
         approach has no such view."""
         return None
+
+    def prepare_to_save(self) -> None:
+        """Fit what fitting left for later (parts a cache spared): a loaded model must predict without fitting."""
+        return None
+
+    def fitted_state(self) -> dict[str, Any]:
+        """What predicting needs, saved by ``core.saved_models``: by default every attribute but the config, the
+        context and ``unsaved_attributes``."""
+        return {name: value for name, value in vars(self).items()
+                if name not in ("config", "context", *self.unsaved_attributes)}
+
+    def restore_fitted(self, state: dict[str, Any]) -> None:
+        """Take back what ``fitted_state`` returned (the config and context are already set)."""
+        vars(self).update(state)
 
     def report(self) -> dict[str, Any]:
         """Extra per-fold figures for the score table (e.g. missing images), read after predicting."""

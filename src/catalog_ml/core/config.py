@@ -28,6 +28,11 @@ def build_config(config_class: type, file: Path | None = None, overrides: list[s
             raise CatalogError(f"--set expects key=value, got {item!r}")
         key, raw = item.split("=", 1)
         values[key.strip()] = yaml.safe_load(raw) if raw.strip() else ""
+    return config_from_dict(config_class, values)
+
+
+def config_from_dict(config_class: type, values: dict[str, Any]) -> Any:
+    """An instance of ``config_class`` from plain values (a saved config), typed and checked like ``--set``."""
     fields = {f.name: f for f in dataclasses.fields(config_class)}
     unknown = [key for key in values if key not in fields]
     if unknown:

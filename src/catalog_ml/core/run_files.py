@@ -8,10 +8,11 @@ runs/<dataset>/<run>/
   test_full.parquet      id, pred (the model fitted on all rows, when fold -1 was run)
   scores.csv, scores.md  per-fold table: rows, SMAPE, MAE on log1p, fit and predict seconds
   run.json               status (complete or partial), folds done, overall score
+  models/fold_<k>/       each fold's fitted model in safe files (``core.saved_models``), for ``catalog-ml predict``
   per_class.csv, confusion.png   classification: per-class F1 table and the confusion matrix
 
 runs/<dataset>/_blend/<method>/   (``BlendPaths``)
-  report.md, fold_scores.csv, weights.csv, blend_oof.parquet, test.parquet, plots; see ``BlendPaths``
+  report.md, fold_scores.csv, weights.csv, blend_oof.parquet, test.parquet, plots, blender/; see ``BlendPaths``
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ class RunPaths:
     def fold_done(self, k: int) -> bool:
         return self.part(k, "score").is_file()
 
+    def model(self, k: int) -> Path:
+        return self.root / "models" / f"fold_{fold_label(k)}"
+
 
 @dataclass(frozen=True)
 class BlendPaths:
@@ -78,6 +82,7 @@ class BlendPaths:
     deciles_png = property(lambda self: self.root / "smape_by_decile.png")
     per_class_csv = property(lambda self: self.root / PER_CLASS_CSV)
     confusion_png = property(lambda self: self.root / CONFUSION_PNG)
+    blender = property(lambda self: self.root / "blender")  # the final blender and its members, for predict
 
 
 def write_fold_part(paths: RunPaths, k: int, oof: pd.DataFrame | None, test: pd.DataFrame | None,

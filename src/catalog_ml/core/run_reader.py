@@ -65,7 +65,7 @@ def load_run_set(dataset: Dataset, folds: Folds, run_dirs: list[Path], average_s
         oofs.append(oof)
         tests.append(test)
     if average_seeds:
-        names, oofs, tests = _average_seed_runs(names, oofs, tests)
+        names, oofs, tests = average_seed_runs(names, oofs, tests)
     problems += _duplicates(names, oofs)
     if problems:
         raise CatalogError(*problems)
@@ -103,8 +103,9 @@ def read_fold_tests(dataset: Dataset, run_dir: Path) -> dict[int, np.ndarray]:
             for k in range(config.get("folds", {}).get("n_folds", 0)) if paths.part(k, "test").is_file()}
 
 
-def _average_seed_runs(names: list[str], oofs: list[np.ndarray], tests: list[np.ndarray | None]) -> tuple[
+def average_seed_runs(names: list[str], oofs: list[np.ndarray], tests: list[np.ndarray | None]) -> tuple[
         list[str], list[np.ndarray], list[np.ndarray | None]]:
+    """The runs ``NAME-seedN`` of one approach replaced by their mean (one entry ``NAME-seeds``), in first order."""
     groups: dict[str, list[int]] = {}
     for i, name in enumerate(names):
         match = re.fullmatch(r"(.+)-seed\d+", name)

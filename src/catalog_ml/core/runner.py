@@ -35,6 +35,7 @@ from catalog_ml.core.run_files import (
     write_fold_part,
     write_score_tables,
 )
+from catalog_ml.core.saved_models import SavedModel, encode_model, write_model
 from catalog_ml.core.seeding import fold_seed, seed_everything
 from catalog_ml.core.task import ClassificationTask, task_of
 from catalog_ml.core.uncertainty import ScoreUncertainty, score_uncertainty
@@ -61,11 +62,16 @@ class RunRequest:
     progress: bool = True
     jobs: int = 1  # folds fitted side by side, each in its own process with threads / jobs
     wait: bool = False  # another process writing the same run folder: wait for it instead of refusing
+    save_models: bool | None = None  # keep each fold's fitted model (None: the approach's default)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def run_name(self) -> str:
         return f"{self.approach.name}-{self.tag}" if self.tag else self.approach.name
+
+    @property
+    def saves_models(self) -> bool:
+        return self.approach.saves_models if self.save_models is None else self.save_models
 
 
 @dataclass(frozen=True)
@@ -210,12 +216,13 @@ def fit_fold(dataset: Dataset, folds: Folds, request: RunRequest, k: int, work_d
 
 @dataclass(frozen=True)
 class FoldOutput:
-    """What one fold produced: its OOF rows (None for fold -1), test predictions and score row."""
+    """What one fold produced: its OOF rows (None for fold -1), test predictions, score row and saved model."""
 
     k: int
     oof: pd.DataFrame | None
     test: pd.DataFrame | None
     score: dict[str, Any]
+    model: SavedModel | None = None
 
 
 def _work_dir(paths: RunPaths, k: int) -> Path:
@@ -239,10 +246,17 @@ def fold_output(dataset: Dataset, folds: Folds, request: RunRequest, k: int, wor
         test_pred = task.checked(model.predict(dataset.test), len(dataset.test), f"{source}, test rows")
         test = task.frame(dataset.test[spec.id_column].to_numpy(), test_pred)
     score.update(fit_seconds=fit_seconds, predict_seconds=time.perf_counter() - started, **model.report())
-    return FoldOutput(k, oof, test, score)
+    saved = encode_model(model, folds.hash) if request.saves_models else None
+    return FoldOutput(k, oof, test, score, saved)
 
 
 def _write_fold(paths: RunPaths, output: FoldOutput, metric: str) -> None:
+    """The fold's model first, its score last (the score marks the fold done)."""
+    if output.model is not None:
+        started = time.perf_counter()
+        size = write_model(paths.model(output.k), output.model)
+        output.score.update(model_mb=round(size / 1e6, 3), save_seconds=round(
+            output.model.manifest["encode_seconds"] + time.perf_counter() - started, 3))
     write_fold_part(paths, output.k, output.oof, output.test, output.score)
     if metric in output.score:
         log.info("fold %d: %s %.4f, fit %.1fs", output.k, metric, output.score[metric], output.score["fit_seconds"])

@@ -108,8 +108,15 @@ def read_table(path: Path, spec: DatasetSpec) -> pd.DataFrame:
     except (pd.errors.ParserError, ValueError, OSError, ImportError) as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise CatalogError(f"{path}: cannot be read as a table ({first_line})") from None
+    return prepare_table(frame, spec, path)
+
+
+def prepare_table(frame: pd.DataFrame, spec: DatasetSpec, source: Path | str) -> pd.DataFrame:
+    """A table as read (from a file or given as a frame) made ready for checking: stripped column names, ids (the
+    row numbers for ``@row``) as text, the spec's dropped columns gone and control characters removed (in place:
+    pass a copy of a frame that must stay as it is)."""
     if frame.empty:
-        raise CatalogError(f"{path}: has a header but no data rows")
+        raise CatalogError(f"{source}: has a header but no data rows")
     frame.columns = [str(c).strip() for c in frame.columns]
     if spec.id_column == ROW_NUMBER_ID and ROW_NUMBER_ID not in frame.columns:
         frame.insert(0, ROW_NUMBER_ID, [str(i) for i in range(1, len(frame) + 1)])
@@ -118,11 +125,11 @@ def read_table(path: Path, spec: DatasetSpec) -> pd.DataFrame:
         frame = frame.drop(columns=dropped)
     if spec.id_column in frame.columns:
         frame[spec.id_column] = frame[spec.id_column].astype("string").str.strip().astype(object)
-    _remove_control_characters(frame, spec, path)
+    _remove_control_characters(frame, spec, source)
     return frame
 
 
-def _remove_control_characters(frame: pd.DataFrame, spec: DatasetSpec, path: Path) -> None:
+def _remove_control_characters(frame: pd.DataFrame, spec: DatasetSpec, path: Path | str) -> None:
     """NUL bytes and other control characters in text and categorical fields are removed, counted per column."""
     for column in dict.fromkeys([*spec.text_columns, *spec.categorical_columns]):
         if column not in frame.columns or pd.api.types.is_numeric_dtype(frame[column]):

@@ -9,8 +9,8 @@ the model fitted on all training rows.
 
 from __future__ import annotations
 
+import copy
 import logging
-from collections.abc import Callable
 from dataclasses import asdict
 from typing import Protocol
 
@@ -39,16 +39,19 @@ class SparseRegressor(Protocol):
 class CrossFittedText:
     """Fit on training rows with ``fit_transform`` (out-of-inner-fold predictions), then ``transform`` other rows.
 
-    ``new_model`` builds a fresh, unfitted model; ``model_key`` describes it (its kind and settings) for the cache.
+    ``prototype`` is an unfitted model, copied for each fit; ``model_key`` describes it (its kind and settings) for
+    the cache.
     With a ``cache``, both results are stored under keys that cover the model, the text settings, the training rows,
     their target and the rows transformed: a second run on the same fold reads them instead of refitting (the full
     model is then fitted only when rows not seen before are transformed)."""
 
-    def __init__(self, spec: DatasetSpec, new_model: Callable[[], SparseRegressor], model_key: dict,
+    unsaved_attributes = ("train_", "target_")  # after ``fit_full_model`` only the full model predicts
+
+    def __init__(self, spec: DatasetSpec, prototype: SparseRegressor, model_key: dict,
                  n_splits: int = 4, settings: SparseTextSettings | None = None,
                  cache: FittedCache | None = None) -> None:
         self.spec = spec
-        self.new_model = new_model
+        self.prototype = prototype
         self.model_key = model_key
         self.n_splits = n_splits
         self.settings = settings or SparseTextSettings()
@@ -78,7 +81,7 @@ class CrossFittedText:
             return np.full(len(frame), float(np.mean(target)))
         predictions = np.empty(len(frame), dtype=np.float64)
         for fit_rows, held_rows in GroupKFold(n_splits=n_splits).split(matrix, groups=groups):
-            model = self.new_model()
+            model = copy.deepcopy(self.prototype)
             model.fit(matrix[fit_rows], target[fit_rows])
             predictions[held_rows] = model.predict(matrix[held_rows])
         return predictions
@@ -87,13 +90,17 @@ class CrossFittedText:
         """Fit the text features and the model on every training row; return the training matrix."""
         self.features_ = SparseTextFeatures(self.spec, self.settings, self.cache.cache_dir)
         matrix = self.features_.fit_transform(self.train_)
-        self.model_ = self.new_model()
+        self.model_ = copy.deepcopy(self.prototype)
         self.model_.fit(matrix, self.target_)
         return matrix
 
-    def _predict(self, frame: pd.DataFrame) -> np.ndarray:
+    def fit_full_model(self) -> None:
+        """Fit the model on every training row if the cache spared it so far (before saving)."""
         if self.model_ is None:  # fit_transform came from the cache
             self._fit_full()
+
+    def _predict(self, frame: pd.DataFrame) -> np.ndarray:
+        self.fit_full_model()
         return self.model_.predict(self.features_.transform(frame))
 
 
@@ -107,5 +114,5 @@ class CrossFittedRidge(CrossFittedText):
     def __init__(self, spec: DatasetSpec, alpha: float = 1.5, n_splits: int = 4,
                  settings: SparseTextSettings | None = None, cache: FittedCache | None = None,
                  tol: float = 1e-3) -> None:
-        super().__init__(spec, lambda: Ridge(alpha=alpha, tol=tol), {"ridge_alpha": alpha, "ridge_tol": tol},
+        super().__init__(spec, Ridge(alpha=alpha, tol=tol), {"ridge_alpha": alpha, "ridge_tol": tol},
                          n_splits, settings, cache)

@@ -72,7 +72,12 @@ def array_digest(array: np.ndarray) -> str:
 
 
 class FittedCache:
-    """Arrays stored as ``cache_dir/fitted/<producer>/<key>.npz``; ``cache_dir=None`` computes every time."""
+    """Arrays stored as ``cache_dir/fitted/<producer>/<key>.npz``; ``cache_dir=None`` computes every time.
+
+    A saved model keeps no cache: loaded elsewhere, it computes (its folder and source files belong to the machine
+    that fitted it)."""
+
+    unsaved_attributes = ("cache_dir", "folder", "source_files")
 
     def __init__(self, cache_dir: Path | None, producer: str, source_files: Iterable[str] = ()) -> None:
         self.producer = producer
@@ -84,7 +89,7 @@ class FittedCache:
         """Key over the producer, the package (and caller) source, library versions and ``parts`` (JSON-able
         settings and digests)."""
         digest = hashlib.sha256(self.producer.encode())
-        digest.update(source_digest(*self.source_files).encode())
+        digest.update(source_digest(*(self.source_files or ())).encode())
         digest.update(library_versions().encode())
         digest.update(json.dumps(parts, sort_keys=True, default=str).encode())
         return digest.hexdigest()[:32]

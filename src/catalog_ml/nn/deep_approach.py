@@ -52,6 +52,7 @@ class DeepFusionApproach(Approach):
     Classification: a class-logit head trained with cross-entropy, early-stopped on log-loss."""
 
     tasks: ClassVar[tuple[str, ...]] = ("regression", "classification")
+    saves_models: ClassVar[bool] = False  # fine-tuned backbones take GBs a fold: ``--save-models`` keeps them
 
     tiny_settings: ClassVar[tuple[str, ...]] = ("size=tiny", "epochs=2", "batch_size=16", "frozen_epochs=1",
                                                 "max_tokens=24", "hidden=32")
@@ -71,16 +72,10 @@ class DeepFusionApproach(Approach):
 
         c = self.config
         torch.manual_seed(self.context.seed)
-        image_tower, text_tower, preprocessing = self.build_towers()
-        if not c.use_images or self.spec.image_path is None:
-            image_tower = preprocessing = None
-        elif not self.spec.image_path.is_dir():
+        image_tower, text_tower = self._towers()
+        if image_tower is not None and not self.spec.image_path.is_dir():
             self.context.logger.warning("%s: image folder does not exist: every row trains with the 'no image' "
                                         "input (download the images first)", self.spec.image_path)
-        if preprocessing is not None and c.image_size:
-            preprocessing = replace(preprocessing, size=c.image_size)
-        self.text_tower_, self.preprocessing_ = text_tower, preprocessing
-        self.tally_ = ImageTally()
         quantities = quantity_features(train, self.spec).to_numpy(dtype=np.float32)
         self.q_mean_, self.q_std_ = quantities.mean(axis=0), quantities.std(axis=0) + 1e-6
         stop = self.early_stopping_mask(len(train), c.early_stopping_share)
@@ -96,6 +91,7 @@ class DeepFusionApproach(Approach):
         outputs = len(self.present_) if self.is_classification else 1
         model = FusionRegressor(image_tower, text_tower, quantities.shape[1], c.hidden, c.dropout, c.missing_image,
                                 outputs)
+        self.outputs_ = outputs
         fingerprint = settings_fingerprint(c, self.name, self.spec.name, self.context.fold, self.context.seed)
         self.trainer_ = Trainer(model, c, self.context.work_dir, fingerprint, self.context.seed)
         result = self.trainer_.fit(self._dataset(train.loc[~stop], target[~stop], train_mode=True),
@@ -103,6 +99,36 @@ class DeepFusionApproach(Approach):
         self.fit_summary_ = {"epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
                              "resumed_after_epoch": result.resumed_from_epoch}
         self.missing_rows_ = self._missing_images(train)
+
+    def _towers(self) -> tuple[Any, Any]:
+        """(image tower or None, text tower), with the image preprocessing and the image tally kept."""
+        c = self.config
+        image_tower, text_tower, preprocessing = self.build_towers()
+        if not c.use_images or self.spec.image_path is None:
+            image_tower = preprocessing = None
+        if preprocessing is not None and c.image_size:
+            preprocessing = replace(preprocessing, size=c.image_size)
+        self.text_tower_, self.preprocessing_ = text_tower, preprocessing
+        self.tally_ = ImageTally()
+        return image_tower, text_tower
+
+    def fitted_state(self) -> dict[str, Any]:
+        """The network's weights (towers included) and the input scaling; the towers' code is rebuilt on load."""
+        return {"weights": self.trainer_.model.state_dict(), "q_mean_": self.q_mean_, "q_std_": self.q_std_,
+                "outputs_": self.outputs_, "present_": getattr(self, "present_", None),
+                "fit_summary_": self.fit_summary_}
+
+    def restore_fitted(self, state: dict[str, Any]) -> None:
+        from catalog_ml.nn.multimodal import FusionRegressor
+        from catalog_ml.nn.trainer import Trainer
+
+        c, weights = self.config, state.pop("weights")
+        vars(self).update(state, missing_rows_=0)
+        image_tower, text_tower = self._towers()
+        model = FusionRegressor(image_tower, text_tower, len(self.q_mean_), c.hidden, c.dropout, c.missing_image,
+                                self.outputs_)
+        model.load_state_dict(weights)
+        self.trainer_ = Trainer(model, c, None, "loaded", self.context.seed)
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         self.missing_rows_ += self._missing_images(frame)
