@@ -1,9 +1,11 @@
-"""One contract test over every registered approach: shapes, ids, no NaN, same result twice with one seed."""
+"""One contract test over every registered approach: shapes, ids, no NaN, same result twice with one seed, and a
+saved model that reproduces the run's test predictions."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from catalog_ml.api.predicting import LoadedRun, read_new_table
 from catalog_ml.core.config import build_config
 from catalog_ml.core.registry import approach_names, get_approach
 from catalog_ml.core.runner import RunRequest, run_approach
@@ -29,7 +31,7 @@ def test_approach_contract(name, dataset, tmp_path):
     results = [
         run_approach(dataset, RunRequest(approach=approach, config=config, output_root=tmp_path / f"r{i}",
                                          cache_dir=tmp_path / "cache",
-                                         progress=False, folds=(0, 1), seed=5))
+                                         progress=False, folds=(0, 1), seed=5, save_models=True))
         for i in range(2)
     ]
     oofs = [pd.read_parquet(r.paths.oof) for r in results]
@@ -41,3 +43,6 @@ def test_approach_contract(name, dataset, tmp_path):
         assert np.isfinite(frame["pred"]).all() and (frame["pred"] > 0).all()
     pd.testing.assert_frame_equal(oofs[0], oofs[1])
     pd.testing.assert_frame_equal(tests[0], tests[1])
+    loaded = LoadedRun(results[0].paths.root, tmp_path / "cache", require_complete=False)
+    predicted = loaded.predict(read_new_table(dataset.spec.test_path, loaded.spec))
+    np.testing.assert_allclose(predicted, tests[0]["pred"].to_numpy(), rtol=1e-9, atol=0)

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from catalog_ml.api.predicting import LoadedRun, read_new_table
 from catalog_ml.cli.main import main
 from catalog_ml.core.config import build_config
 from catalog_ml.core.registry import approach_names, get_approach
@@ -37,7 +38,7 @@ def test_classification_contract(name, categories, tmp_path):
     # the regression contract already checks the deep approaches' determinism: one run each here
     results = [run_approach(categories, RunRequest(approach=approach, config=config, output_root=tmp_path / f"r{i}",
                                                    cache_dir=tmp_path / "cache", progress=False, folds=(0, 1),
-                                                   seed=5))
+                                                   seed=5, save_models=True))
                for i in range(1 if tiny else 2)]
     oof, test = pd.read_parquet(results[0].paths.oof), pd.read_parquet(results[0].paths.test)
     for frame in (oof, test):
@@ -53,6 +54,9 @@ def test_classification_contract(name, categories, tmp_path):
         assert scores.loc["0", "accuracy"] > 0.5  # the demo's categories are written in its text
     if not tiny:
         pd.testing.assert_frame_equal(oof, pd.read_parquet(results[1].paths.oof))
+    loaded = LoadedRun(results[0].paths.root, tmp_path / "cache", require_complete=False)
+    predicted = loaded.predict(read_new_table(categories.spec.test_path, loaded.spec))
+    np.testing.assert_allclose(predicted, read_proba(test, categories.classes, "output"), rtol=1e-9, atol=1e-15)
 
 
 def test_complete_run_writes_per_class_table_and_confusion_png(categories, tmp_path):
@@ -135,7 +139,7 @@ def test_spread_proba_places_columns_of_seen_classes():
     np.testing.assert_array_equal(full, [[0.25, 0.0, 0.75]])
 
 
-def test_probability_blend_is_nested_and_writes_a_label_submission(demo_template, tmp_path, capsys):
+def test_probability_blend_is_nested_and_writes_a_label_submission(demo_template, categories, tmp_path, capsys):
     spec = str(demo_template / "dataset_category.yaml")
     runs = tmp_path / "runs"
     for name, extra in (("median_baseline", []), ("knn_price", ["--set", "spaces=tfidf"]),
@@ -159,6 +163,15 @@ def test_probability_blend_is_nested_and_writes_a_label_submission(demo_template
     table = pd.read_csv(tmp_path / "optuna" / "fold_scores.csv")
     assert table["blend"].iloc[-1] <= table["median_baseline"].iloc[-1]  # log-loss: below the prior's
     assert (tmp_path / "stack" / "confusion.png").is_file()
+    predicted = tmp_path / "predicted.csv"
+    assert main(["predict", "--blend", str(tmp_path / "stack"), str(demo_template / "test.csv"),
+                 "--out", str(predicted), "--cache-dir", str(tmp_path / "cache")]) == 0
+    blended = pd.read_csv(predicted)
+    stored = pd.read_parquet(tmp_path / "stack" / "test.parquet")
+    assert list(blended["sample_id"].astype(str)) == list(stored["id"])
+    np.testing.assert_allclose(blended[[f"proba:{c}" for c in categories.classes]].to_numpy(),
+                               read_proba(stored, categories.classes, "blend"), rtol=1e-9)
+    assert (blended["category"].to_numpy() == stored["pred"].to_numpy()).all()
     batch_file = tmp_path / "batch.csv"
     assert main(["rank-labels", "--dataset", spec, "--runs-dir", str(runs), "--batch", "15", "--uncertainty",
                  "margin", "--out", str(batch_file)]) == 0

@@ -107,8 +107,7 @@ class LoadedRun:
 
 
 class LoadedBlend:
-    """A saved blend: its member runs (found beside the blend folder, else where they were when blended) and its
-    final blender, ready to predict."""
+    """A saved blend: its member runs and its final blender, ready to predict."""
 
     def __init__(self, blend_dir: Path | str, cache_dir: Path | None = None, images: Path | None = None) -> None:
         paths = BlendPaths(Path(blend_dir))
@@ -136,11 +135,13 @@ class LoadedBlend:
 
 
 def _member_folder(name: str, stored: str, beside: Path, blend_dir: Path) -> Path:
-    for candidate in (beside / name, Path(stored)):
-        if (candidate / "config.json").is_file():
-            return candidate
-    raise CatalogError(f"{blend_dir}: member run '{name}' is missing (looked in {beside / name} and {stored}): "
-                       "re-run it, or blend the runs that exist again")
+    """A member run beside a blend at its usual place (a copied or moved runs folder keeps working), else (a blend
+    written with --out-dir) where the run was when blended."""
+    candidate = beside / name if blend_dir.resolve().parent.name == "_blend" else Path(stored)
+    if not (candidate / "config.json").is_file():
+        raise CatalogError(f"{blend_dir}: member run '{name}' is missing ({candidate}): re-run it, or blend the runs "
+                           "that exist again")
+    return candidate
 
 
 def prediction_table(spec: DatasetSpec, task: Task, ids: np.ndarray, values: np.ndarray) -> pd.DataFrame:

@@ -273,7 +273,8 @@ class StateDecoder:
         if tag == "str_int_dict":
             values = self.array(node["values"])
             values = list(values) if node["numpy"] else values.tolist()
-            return _DICT_KINDS[node["kind"]](dict(zip(node["keys"], values, strict=True)))  # Counter(pairs) counts pairs
+            # through a dict: Counter(pairs) would count the pairs
+            return _DICT_KINDS[node["kind"]](dict(zip(node["keys"], values, strict=True)))
         if tag == "dict":
             return _DICT_KINDS[node["kind"]]({self.decode(k): self.decode(v) for k, v in node["items"]})
         if tag == "lightgbm":
