@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from catalog_ml.api.blending import run_blend
 from catalog_ml.cli import demo_data
-from catalog_ml.cli.blend import run_blend
 from catalog_ml.cli.common import progress_enabled
 from catalog_ml.core.config import build_config
 from catalog_ml.core.metrics import smape

@@ -1,0 +1,183 @@
+"""``Predictor``: the whole kit from a notebook, in the manner of AutoGluon's ``TabularPredictor``.
+
+    predictor = Predictor(label="price", text=["catalog_content"], path="price_model")
+    predictor.fit(train_df, approaches=["tfidf_ridge", "lgbm_fusion"])
+    predictor.leaderboard()          # nested CV score ± standard error and seconds, per approach and the blend
+    predictor.predict(new_df)        # prices (classification: labels; predict_proba: probabilities)
+    Predictor.load("price_model")    # the folder is the saved predictor; save(path) copies it
+
+A thin layer over the runner and the blender: the training frame is written into the predictor's folder with a
+generated spec, the shared group-aware folds are made once, each approach is a run, and the honest blend is the
+``auto`` blend of those runs. Everything ``catalog-ml`` writes is there too (runs, reports, saved fold models).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from catalog_ml.api.blending import run_blend
+from catalog_ml.api.predicting import LoadedBlend, read_new_table
+from catalog_ml.atomic import write_frame_atomic, write_json_atomic
+from catalog_ml.core.config import config_from_dict
+from catalog_ml.core.registry import get_approach
+from catalog_ml.core.run_files import RunPaths, read_json
+from catalog_ml.core.runner import RunRequest, run_approach
+from catalog_ml.data.folds import load_folds, make_folds, write_folds
+from catalog_ml.data.loading import ROW_NUMBER_ID, load_dataset
+from catalog_ml.data.spec import DatasetSpec, spec_from_mapping
+from catalog_ml.errors import CatalogError
+
+DEFAULT_APPROACHES = ("median_baseline", "tfidf_ridge", "lgbm_fusion")
+MANIFEST = "predictor.json"
+DATA_FOLDER, RUNS_FOLDER, CACHE_FOLDER = "data", "runs", "cache"
+BLEND_METHOD = "auto"
+LEADERBOARD_COLUMNS = ["model", "score", "standard_error", "fit_seconds", "predict_seconds"]
+
+
+class Predictor:
+    """Fit approaches on a product table, blend them honestly, and predict new tables.
+
+    ``label`` is the target column; ``text``, ``categorical`` and ``numeric`` name the input columns (as in a dataset
+    spec); ``id_column`` the row ids (default: row numbers); ``image_column`` and ``image_dir`` the photos;
+    ``task`` ``"regression"`` (price, SMAPE) or ``"classification"``; ``path`` the folder that holds everything.
+    """
+
+    def __init__(self, label: str, path: str | Path = "catalog_predictor", *, text: Sequence[str] = (),
+                 categorical: Sequence[str] = (), numeric: Sequence[str] = (), id_column: str | None = None,
+                 image_column: str | None = None, image_dir: str | Path | None = None, task: str = "regression",
+                 metric: str | None = None, text_format: str = "plain", group_columns: Sequence[str] = (),
+                 name: str = "table") -> None:
+        self.path = Path(path)
+        spec = {"name": name, "id_column": id_column or ROW_NUMBER_ID, "target": label, "task": task,
+                "text_columns": list(text), "categorical_columns": list(categorical),
+                "numeric_columns": list(numeric), "group_columns": list(group_columns), "text_format": text_format,
+                "image_column": image_column, "image_dir": str(Path(image_dir).resolve()) if image_dir else None,
+                "root": DATA_FOLDER, "train_file": "train.parquet", "test_file": None, "folds_file": "folds.csv"}
+        if metric is not None:
+            spec["metric"] = metric
+        self._spec_values = {key: value for key, value in spec.items() if value is not None or key == "test_file"}
+        self.spec = self._spec()
+        self._fitted: dict[str, Any] = {}
+
+    # -- fitting --------------------------------------------------------------------------------------------------
+    def fit(self, train: pd.DataFrame, approaches: Sequence[str] = DEFAULT_APPROACHES, *, n_folds: int = 5,
+            seed: int = 42, settings: dict[str, dict[str, Any]] | None = None, jobs: int = 1,
+            progress: bool = True) -> Predictor:
+        """Write ``train`` into the predictor's folder, make the shared folds, run every approach (``settings``:
+        per approach, its settings by name) and blend them with the honest nested evaluation."""
+        if not isinstance(train, pd.DataFrame) or train.empty:
+            raise CatalogError("fit: expected a non-empty pandas DataFrame of training rows")
+        unknown = [name for name in (settings or {}) if name not in approaches]
+        if unknown:
+            raise CatalogError(f"fit: settings for approach(es) not being fitted: {', '.join(unknown)}")
+        classes = [get_approach(name) for name in approaches]  # unknown names fail here, before any work
+        if not classes:
+            raise CatalogError("fit: name at least one approach")
+        started = time.perf_counter()
+        data = self.path / DATA_FOLDER
+        data.mkdir(parents=True, exist_ok=True)
+        write_frame_atomic(data / "train.parquet", train.reset_index(drop=True))
+        dataset = load_dataset(self.spec)
+        write_folds(make_folds(dataset, n_folds=n_folds, seed=seed), self.spec.folds_path, {"seed": seed})
+        folds = load_folds(dataset)
+        rows = []
+        for approach in classes:
+            config = config_from_dict(approach.Config, (settings or {}).get(approach.name, {}))
+            result = run_approach(dataset, RunRequest(
+                approach=approach, config=config, output_root=self.path / RUNS_FOLDER, seed=seed, jobs=jobs,
+                cache_dir=self.path / CACHE_FOLDER, overwrite=True, progress=progress), folds)
+            rows.append(_run_row(result.paths))
+        blend = run_blend(dataset, folds, [self._run_dir(a.name) for a in classes], BLEND_METHOD,
+                          {"n_trials": 100, "random_state": seed}, self._blend_dir(), "none")
+        rows.append({"model": f"blend ({blend.evaluation.final_method})", "score": blend.evaluation.nested_score,
+                     "standard_error": blend.uncertainty.fold_se, "fit_seconds": blend.seconds,
+                     "predict_seconds": float("nan")})
+        self._fitted = {"approaches": [a.name for a in classes], "leaderboard": rows, "rows": len(dataset.train),
+                        "classes": list(dataset.classes), "fit_seconds": time.perf_counter() - started}
+        write_json_atomic(self.path / MANIFEST, {"spec": self._spec_values, **self._fitted})
+        return self
+
+    # -- using it -------------------------------------------------------------------------------------------------
+    def predict(self, frame: pd.DataFrame) -> pd.Series:
+        """The blend's predictions for ``frame`` (prices, or class labels), indexed like ``frame``."""
+        values = self._blend_values(frame)
+        task = self._blend().task
+        return pd.Series(task.submission_values(values), index=frame.index, name=self.spec.target)
+
+    def predict_proba(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Class probabilities for ``frame`` (classification), one column per class, indexed like ``frame``."""
+        if self.spec.task != "classification":
+            raise CatalogError("predict_proba: this predictor was fitted for regression; use predict")
+        return pd.DataFrame(self._blend_values(frame), index=frame.index, columns=self._fitted["classes"])
+
+    def leaderboard(self) -> pd.DataFrame:
+        """Per approach and for the blend: the honest CV score (nested for the blend), its standard error over
+        folds, and the seconds spent fitting and predicting the folds."""
+        self._require_fit()
+        table = pd.DataFrame(self._fitted["leaderboard"], columns=LEADERBOARD_COLUMNS)
+        return table.rename(columns={"score": self.spec.metric})
+
+    def save(self, path: str | Path) -> Predictor:
+        """Copy the predictor's folder (runs, saved models, data, the fitted blend) to ``path``; returns the copy."""
+        self._require_fit()
+        target = Path(path)
+        if target.exists():
+            raise CatalogError(f"{target}: already exists; choose a new folder")
+        shutil.copytree(self.path, target, ignore=shutil.ignore_patterns(CACHE_FOLDER, ".lock", ".lock.json"))
+        return Predictor.load(target)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Predictor:
+        """A fitted predictor from its folder."""
+        manifest_path = Path(path) / MANIFEST
+        if not manifest_path.is_file():
+            raise CatalogError(f"{path}: not a fitted predictor folder (no {MANIFEST})")
+        manifest = read_json(manifest_path)
+        predictor = cls.__new__(cls)
+        predictor.path = Path(path)
+        predictor._spec_values = manifest["spec"]
+        predictor.spec = predictor._spec()
+        predictor._fitted = {key: value for key, value in manifest.items() if key != "spec"}
+        return predictor
+
+    # -- internals ------------------------------------------------------------------------------------------------
+    def _spec(self) -> DatasetSpec:
+        return spec_from_mapping(self._spec_values, source="Predictor", base_dir=self.path.resolve())
+
+    def _run_dir(self, approach: str) -> Path:
+        return self.path / RUNS_FOLDER / self.spec.name / approach
+
+    def _blend_dir(self) -> Path:
+        return self.path / RUNS_FOLDER / self.spec.name / "_blend" / BLEND_METHOD
+
+    def _require_fit(self) -> None:
+        if not self._fitted:
+            raise CatalogError("this predictor is not fitted yet: call fit(train_df) first")
+
+    def _blend(self) -> LoadedBlend:
+        self._require_fit()
+        if getattr(self, "_loaded", None) is None:
+            self._loaded = LoadedBlend(self._blend_dir(), self.path / CACHE_FOLDER)
+        return self._loaded
+
+    def _blend_values(self, frame: pd.DataFrame) -> np.ndarray:
+        if not isinstance(frame, pd.DataFrame):
+            raise CatalogError("predict: expected a pandas DataFrame")
+        loaded = self._blend()
+        return loaded.predict(read_new_table(frame, loaded.spec))
+
+
+def _run_row(paths: RunPaths) -> dict[str, Any]:
+    summary = read_json(paths.summary)
+    totals = pd.read_csv(paths.scores_csv).iloc[-1]
+    uncertainty = summary.get("uncertainty") or {}
+    return {"model": paths.root.name, "score": summary.get("score"),
+            "standard_error": uncertainty.get("fold_se", float("nan")),
+            "fit_seconds": float(totals["fit_seconds"]), "predict_seconds": float(totals["predict_seconds"])}
