@@ -130,3 +130,10 @@ def test_the_registry_lists_approaches_without_the_optional_libraries():
     assert {"tfidf_ridge", "lgbm_fusion", "knn_price", "mlp_fusion", "sparse_mlp", "effnet_bert"} <= set(
         available.split(","))
     assert "xgb_spacy" in unavailable and "catalog-ml[xgboost]" in unavailable
+
+
+def test_every_subpackage_is_in_the_installed_package_list():
+    import tomllib
+
+    listed = tomllib.loads((PACKAGE.parents[1] / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    assert {"catalog_ml", *(f"catalog_ml.{layer}" for layer in LAYERS[1:])} <= set(listed)

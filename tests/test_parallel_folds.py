@@ -1,4 +1,5 @@
-"""``--jobs N``: folds fitted in parallel processes write exactly what a sequential run writes."""
+"""``--jobs N``: folds (of one or several approaches and seeds) fitted in parallel processes write exactly what
+sequential runs write; ``--time-limit`` starts no fold that would overrun and the next call resumes."""
 
 import pandas as pd
 import pytest
@@ -15,7 +16,7 @@ def test_parallel_folds_equal_a_sequential_run(approach, settings, demo_spec_pat
                      "--folds", "0,1,2", "--cache-dir", str(tmp_path / f"cache{jobs}"), *settings]) == 0
         folder = runs / "demo" / approach
         outputs[jobs] = (pd.read_parquet(folder / "oof.parquet"), pd.read_parquet(folder / "test.parquet"))
-    assert "3 folds in 2 parallel jobs of 1 thread(s) each" in capsys.readouterr().err
+    assert "3 fold jobs in 2 parallel processes of 1 thread(s) each" in capsys.readouterr().err
     for sequential, parallel in zip(outputs["1"], outputs["2"], strict=True):
         pd.testing.assert_frame_equal(sequential, parallel, check_exact=True)
 
@@ -24,3 +25,76 @@ def test_jobs_must_be_positive(demo_spec_path, tmp_path, capsys):
     assert main(["run", "median_baseline", "--dataset", str(demo_spec_path), "--runs-dir", str(tmp_path),
                  "--jobs", "0"]) == 2
     assert "--jobs 0: expected at least 1 job" in capsys.readouterr().err
+
+
+def test_several_approaches_and_seeds_share_the_jobs_and_equal_separate_runs(demo_spec_path, tmp_path, capsys):
+    names, common = ["tfidf_ridge", "median_baseline"], ["--dataset", str(demo_spec_path), "--folds", "0,1"]
+    assert main(["run", ",".join(names), *common, "--seeds", "1,2", "--jobs", "2", "--runs-dir",
+                 str(tmp_path / "together"), "--set", "tfidf_ridge.alpha=3.0",
+                 "--cache-dir", str(tmp_path / "c1")]) == 0
+    printed = capsys.readouterr()
+    assert "8 fold jobs in 2 parallel processes" in printed.err and "4 runs in" in printed.out
+    for name in names:
+        for seed in ("1", "2"):
+            settings = ["--set", "alpha=3.0"] if name == "tfidf_ridge" else []
+            assert main(["run", name, *common, "--seed", seed, "--tag", f"seed{seed}", "--runs-dir",
+                         str(tmp_path / "apart"), "--cache-dir", str(tmp_path / "c2"), *settings]) == 0
+            for part in ("oof.parquet", "test.parquet"):
+                pd.testing.assert_frame_equal(
+                    pd.read_parquet(tmp_path / "together" / "demo" / f"{name}-seed{seed}" / part),
+                    pd.read_parquet(tmp_path / "apart" / "demo" / f"{name}-seed{seed}" / part), check_exact=True)
+
+
+def test_time_limit_starts_no_fold_that_would_overrun_and_the_next_call_resumes(demo_spec_path, tmp_path, capsys,
+                                                                                monkeypatch):
+    from catalog_ml.core import runner
+
+    clock = iter(range(0, 10_000, 40))  # each reading of the run clock: 40 s later
+    monkeypatch.setattr(runner._FoldClock, "now", staticmethod(lambda: float(next(clock))))
+    common = ["run", "median_baseline", "--dataset", str(demo_spec_path), "--runs-dir", str(tmp_path)]
+    assert main([*common, "--time-limit", "100"]) == 0
+    printed = capsys.readouterr()
+    assert "partial" in printed.out and "folds [2, 3] not started within --time-limit" in printed.out
+    monkeypatch.undo()
+    assert main(common) == 0
+    assert "median_baseline: complete" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["tfidf_ridge,tfidf_ridge"], "names an approach twice"),
+    (["tfidf_ridge,median_baseline", "--config", "x.yaml"], "--config holds one approach's settings"),
+    (["tfidf_ridge,median_baseline", "--set", "lgbm_fusion.num_leaves=3"], "'lgbm_fusion' is not one of"),
+    (["median_baseline", "--time-limit", "0"], "expected a positive number of seconds"),
+])
+def test_multi_run_mistakes_are_one_line(arguments, message, demo_spec_path, tmp_path, capsys):
+    assert main(["run", *arguments, "--dataset", str(demo_spec_path), "--runs-dir", str(tmp_path)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_ray_executor_on_a_local_two_cpu_ray_equals_a_sequential_run(demo_spec_path, tmp_path, capsys):
+    pytest.importorskip("ray")
+    common = ["run", "tfidf_ridge,median_baseline", "--dataset", str(demo_spec_path), "--folds", "0,1"]
+    assert main([*common, "--runs-dir", str(tmp_path / "ray"), "--executor", "ray", "--jobs", "2", "--threads", "2",
+                 "--cache-dir", str(tmp_path / "c1")]) == 0
+    assert "4 fold jobs as Ray tasks, 2 at a time, 1 CPU(s) each" in capsys.readouterr().err
+    assert main([*common, "--runs-dir", str(tmp_path / "local"), "--cache-dir", str(tmp_path / "c2")]) == 0
+    for name in ("tfidf_ridge", "median_baseline"):
+        for part in ("oof.parquet", "test.parquet"):
+            pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "ray" / "demo" / name / part),
+                                          pd.read_parquet(tmp_path / "local" / "demo" / name / part),
+                                          check_exact=True)
+        assert (tmp_path / "ray" / "demo" / name / "models" / "fold_1" / "manifest.json").is_file()
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["--executor", "ray", "--ray-address", "127.0.0.1:9"], "no Ray cluster answers there"),
+    (["--executor", "ray", "--ray-address", "nonsense"], "expected HOST:PORT"),
+    (["--ray-address", "127.0.0.1:9"], "--ray-address needs --executor ray"),
+])
+def test_ray_mistakes_are_one_line_within_seconds(arguments, message, demo_spec_path, tmp_path, capsys):
+    import time
+
+    started = time.perf_counter()
+    assert main(["run", "median_baseline", "--dataset", str(demo_spec_path), "--runs-dir", str(tmp_path),
+                 *arguments]) == 2
+    assert message in capsys.readouterr().err and time.perf_counter() - started < 10

@@ -68,6 +68,9 @@ def test_predict_reproduces_run_full_fit_and_blend_test_predictions_without_fitt
     np.testing.assert_allclose(blended, pd.read_parquet(runs / "_blend" / "stack" / "test.parquet")["pred"],
                                rtol=1e-9)
     assert "rows predicted" in capsys.readouterr().out
+    monkeypatch.undo()  # worker processes import the approaches afresh: the patched fit would not reach them
+    assert predict(tmp_path, ["--blend", str(runs / "_blend" / "stack"), "--jobs", "2"], test_csv, "jobs.csv")[0] == 0
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "jobs.csv")["price"], blended, rtol=1e-9)
 
 
 def test_new_table_extra_columns_are_ignored_and_reported_missing_ones_refused(runs, demo_template, tmp_path,

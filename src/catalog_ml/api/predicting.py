@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ import pandas as pd
 from catalog_ml.blend.saved_blend import load_blender
 from catalog_ml.core.approach import Approach
 from catalog_ml.core.registry import get_approach
+from catalog_ml.core.resources import available_threads, use_threads
 from catalog_ml.core.run_files import BlendPaths, RunPaths, read_json
 from catalog_ml.core.run_reader import average_seed_runs
 from catalog_ml.core.saved_models import load_model, read_manifest
@@ -54,13 +57,14 @@ def read_new_table(source: Path | str | pd.DataFrame, spec: DatasetSpec) -> pd.D
     return frame
 
 
-def run_spec(config: dict[str, Any], source: Path, images: Path | None, fitted_images: str | None) -> DatasetSpec:
+def run_spec(config: dict[str, Any], source: Path, images: Path | None, fitted_images: str | None,
+             warn: bool = True) -> DatasetSpec:
     """The spec a run was fitted with, reading images from ``images`` (else the folder it was fitted with)."""
     spec = spec_from_mapping(config["dataset"], source=str(source))
     folder = Path(images).resolve() if images is not None else (Path(fitted_images) if fitted_images else None)
     if images is not None and not folder.is_dir():
         raise CatalogError(f"--images {images}: folder not found")
-    if spec.image_column and (folder is None or not folder.is_dir()):
+    if warn and spec.image_column and (folder is None or not folder.is_dir()):
         log.warning("%s: no image folder (pass --images DIR): rows are predicted without their photos", source)
     return dataclasses.replace(spec, image_dir=str(folder) if folder is not None else None)
 
@@ -70,7 +74,9 @@ class LoadedRun:
     ``test.parquet`` holds) or, with ``full`` or when only it was fitted, the model fitted on every row."""
 
     def __init__(self, run_dir: Path | str, cache_dir: Path | None = None, images: Path | None = None,
-                 full: bool = False, require_complete: bool = True) -> None:
+                 full: bool = False, require_complete: bool = True, warn_images: bool = True) -> None:
+        self.source = {"run_dir": Path(run_dir), "cache_dir": cache_dir, "images": images, "full": full,
+                       "require_complete": require_complete}  # what a worker process loads it from
         paths = RunPaths(Path(run_dir))
         if not paths.config.is_file():
             raise CatalogError(f"{run_dir}: not a run folder (no {paths.config.name})")
@@ -90,7 +96,7 @@ class LoadedRun:
         if not folds:
             raise CatalogError(f"{run_dir}: no finished fold")
         manifests = [read_manifest(paths.model(k)) for k in folds]
-        self.spec = run_spec(config, paths.config, images, manifests[0].get("image_folder"))
+        self.spec = run_spec(config, paths.config, images, manifests[0].get("image_folder"), warn_images)
         self.fold_hash = config.get("folds", {}).get("hash")
         stale = [k for k, m in zip(folds, manifests, strict=True) if m.get("fold_hash") != self.fold_hash]
         if stale:
@@ -113,8 +119,8 @@ class LoadedBlend:
         paths = BlendPaths(Path(blend_dir))
         manifest = read_manifest(paths.blender)
         beside = paths.root.resolve().parent.parent
-        self.runs = [LoadedRun(_member_folder(name, stored, beside, paths.root), cache_dir, images)
-                     for name, stored in zip(manifest["runs"], manifest["run_folders"], strict=True)]
+        self.runs = [LoadedRun(_member_folder(name, stored, beside, paths.root), cache_dir, images, warn_images=i == 0)
+                     for i, (name, stored) in enumerate(zip(manifest["runs"], manifest["run_folders"], strict=True))]
         other = [run.name for run in self.runs if run.fold_hash != manifest.get("fold_hash")]
         if other:
             raise CatalogError(f"{blend_dir}: member run(s) {', '.join(other)} were re-run on other folds since the "
@@ -124,14 +130,41 @@ class LoadedBlend:
         _, self.blender = load_blender(paths.blender, self.spec)
         self.method = manifest.get("final_method")
 
-    def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        """The blend of every member run's predictions of ``frame``."""
+    def predict(self, frame: pd.DataFrame, jobs: int = 1) -> np.ndarray:
+        """The blend of every member run's predictions of ``frame``; with ``jobs`` > 1 the member runs predict side
+        by side in worker processes (threads / jobs each)."""
         names = [run.name for run in self.runs]
-        columns = [run.predict(frame) for run in self.runs]
+        columns = self._member_predictions(frame, jobs)
         if self.average_seeds:
             names, columns, _ = average_seed_runs(names, columns, [None] * len(columns))
         stacked = np.stack(columns, axis=1)
         return stacked[:, 0] if self.blender is None else self.blender.predict(stacked)
+
+
+    def _member_predictions(self, frame: pd.DataFrame, jobs: int) -> list[np.ndarray]:
+        if jobs < 1:
+            raise CatalogError(f"--jobs {jobs}: expected at least 1 job")
+        jobs = min(jobs, len(self.runs))
+        if jobs == 1:
+            return [run.predict(frame) for run in self.runs]
+        context = multiprocessing.get_context("spawn")  # a forked copy of a process with BLAS threads can hang
+        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_predict_worker,
+                                 initargs=(frame, max(1, available_threads() // jobs))) as pool:
+            futures = [pool.submit(_predict_in_worker, run.source) for run in self.runs]
+            return [future.result() for future in futures]
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _start_predict_worker(frame: pd.DataFrame, threads: int) -> None:
+    """In each worker: the table (sent once) and its share of the threads."""
+    use_threads(threads)
+    _WORKER["frame"] = frame
+
+
+def _predict_in_worker(source: dict[str, Any]) -> np.ndarray:
+    return LoadedRun(**source, warn_images=False).predict(_WORKER["frame"])
 
 
 def _member_folder(name: str, stored: str, beside: Path, blend_dir: Path) -> Path:

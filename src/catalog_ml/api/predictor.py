@@ -1,7 +1,7 @@
 """``Predictor``: the whole kit from a notebook, in the manner of AutoGluon's ``TabularPredictor``.
 
     predictor = Predictor(label="price", text=["catalog_content"], path="price_model")
-    predictor.fit(train_df, approaches=["tfidf_ridge", "lgbm_fusion"])
+    predictor.fit(train_df, presets="medium", time_limit=600)   # or approaches=["tfidf_ridge", ...]
     predictor.leaderboard()          # nested CV score ± standard error and seconds, per approach and the blend
     predictor.predict(new_df)        # prices (classification: labels; predict_proba: probabilities)
     Predictor.load("price_model")    # the folder is the saved predictor; save(path) copies it
@@ -14,7 +14,6 @@ generated spec, the shared group-aware folds are made once, each approach is a r
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,23 +21,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from catalog_ml.api.blending import run_blend
+from catalog_ml.api.fitting import LEADERBOARD_COLUMNS, fit_approaches
 from catalog_ml.api.predicting import LoadedBlend, read_new_table
 from catalog_ml.atomic import write_frame_atomic, write_json_atomic
 from catalog_ml.core.config import config_from_dict
+from catalog_ml.core.presets import DEFAULT_PRESET, preset_approaches
 from catalog_ml.core.registry import get_approach
-from catalog_ml.core.run_files import RunPaths, read_json
-from catalog_ml.core.runner import RunRequest, run_approach
+from catalog_ml.core.run_files import read_json
+from catalog_ml.core.run_request import RunRequest
 from catalog_ml.data.folds import load_folds, make_folds, write_folds
 from catalog_ml.data.loading import ROW_NUMBER_ID, load_dataset
 from catalog_ml.data.spec import DatasetSpec, spec_from_mapping
 from catalog_ml.errors import CatalogError
 
-DEFAULT_APPROACHES = ("median_baseline", "tfidf_ridge", "lgbm_fusion")
 MANIFEST = "predictor.json"
 DATA_FOLDER, RUNS_FOLDER, CACHE_FOLDER = "data", "runs", "cache"
 BLEND_METHOD = "auto"
-LEADERBOARD_COLUMNS = ["model", "score", "standard_error", "fit_seconds", "predict_seconds"]
 
 
 class Predictor:
@@ -67,40 +65,36 @@ class Predictor:
         self._fitted: dict[str, Any] = {}
 
     # -- fitting --------------------------------------------------------------------------------------------------
-    def fit(self, train: pd.DataFrame, approaches: Sequence[str] = DEFAULT_APPROACHES, *, n_folds: int = 5,
-            seed: int = 42, settings: dict[str, dict[str, Any]] | None = None, jobs: int = 1,
-            progress: bool = True) -> Predictor:
-        """Write ``train`` into the predictor's folder, make the shared folds, run every approach (``settings``:
-        per approach, its settings by name) and blend them with the honest nested evaluation."""
+    def fit(self, train: pd.DataFrame, approaches: Sequence[str] | None = None, *, presets: str = DEFAULT_PRESET,
+            time_limit: float | None = None, n_folds: int = 5, seed: int = 42,
+            settings: dict[str, dict[str, Any]] | None = None, jobs: int = 1, progress: bool = True) -> Predictor:
+        """Write ``train`` into the predictor's folder, make the shared folds, run the approaches (``approaches``, or
+        those of ``presets``: fast, medium, best; ``settings``: per approach, its settings by name; ``jobs`` fold
+        jobs side by side) and blend the finished ones with the honest nested evaluation, within ``time_limit``
+        seconds when given."""
         if not isinstance(train, pd.DataFrame) or train.empty:
             raise CatalogError("fit: expected a non-empty pandas DataFrame of training rows")
-        unknown = [name for name in (settings or {}) if name not in approaches]
+        names = list(approaches) if approaches is not None else preset_approaches(presets, self.spec.task)[0]
+        unknown = [name for name in (settings or {}) if name not in names]
         if unknown:
             raise CatalogError(f"fit: settings for approach(es) not being fitted: {', '.join(unknown)}")
-        classes = [get_approach(name) for name in approaches]  # unknown names fail here, before any work
+        classes = [get_approach(name) for name in names]  # unknown names fail here, before any work
         if not classes:
             raise CatalogError("fit: name at least one approach")
-        started = time.perf_counter()
         data = self.path / DATA_FOLDER
         data.mkdir(parents=True, exist_ok=True)
         write_frame_atomic(data / "train.parquet", train.reset_index(drop=True))
         dataset = load_dataset(self.spec)
         write_folds(make_folds(dataset, n_folds=n_folds, seed=seed), self.spec.folds_path, {"seed": seed})
-        folds = load_folds(dataset)
-        rows = []
-        for approach in classes:
-            config = config_from_dict(approach.Config, (settings or {}).get(approach.name, {}))
-            result = run_approach(dataset, RunRequest(
-                approach=approach, config=config, output_root=self.path / RUNS_FOLDER, seed=seed, jobs=jobs,
-                cache_dir=self.path / CACHE_FOLDER, overwrite=True, progress=progress), folds)
-            rows.append(_run_row(result.paths))
-        blend = run_blend(dataset, folds, [self._run_dir(a.name) for a in classes], BLEND_METHOD,
-                          {"n_trials": 100, "random_state": seed}, self._blend_dir(), "none")
-        rows.append({"model": f"blend ({blend.evaluation.final_method})", "score": blend.evaluation.nested_score,
-                     "standard_error": blend.uncertainty.fold_se, "fit_seconds": blend.seconds,
-                     "predict_seconds": float("nan")})
-        self._fitted = {"approaches": [a.name for a in classes], "leaderboard": rows, "rows": len(dataset.train),
-                        "classes": list(dataset.classes), "fit_seconds": time.perf_counter() - started}
+        requests = [RunRequest(approach=a, config=config_from_dict(a.Config, (settings or {}).get(a.name, {})),
+                               output_root=self.path / RUNS_FOLDER, seed=seed, cache_dir=self.path / CACHE_FOLDER,
+                               overwrite=True, progress=progress) for a in classes]
+        outcome = fit_approaches(dataset, load_folds(dataset), requests, self._blend_dir(), jobs=jobs,
+                                 time_limit=time_limit, blend_options={"random_state": seed})
+        board = outcome.leaderboard("score")
+        self._fitted = {"approaches": names, "leaderboard": board.to_dict("records"), "rows": len(dataset.train),
+                        "classes": list(dataset.classes), "fit_seconds": outcome.seconds}
+        self._loaded = None
         write_json_atomic(self.path / MANIFEST, {"spec": self._spec_values, **self._fitted})
         return self
 
@@ -173,11 +167,3 @@ class Predictor:
         loaded = self._blend()
         return loaded.predict(read_new_table(frame, loaded.spec))
 
-
-def _run_row(paths: RunPaths) -> dict[str, Any]:
-    summary = read_json(paths.summary)
-    totals = pd.read_csv(paths.scores_csv).iloc[-1]
-    uncertainty = summary.get("uncertainty") or {}
-    return {"model": paths.root.name, "score": summary.get("score"),
-            "standard_error": uncertainty.get("fold_se", float("nan")),
-            "fit_seconds": float(totals["fit_seconds"]), "predict_seconds": float(totals["predict_seconds"])}

@@ -67,6 +67,33 @@ def add_device_argument(parser: argparse.ArgumentParser) -> None:
                         help="auto (a CUDA GPU when torch has one, else the CPU), cpu, cuda or cuda:N (default: auto)")
 
 
+def add_resource_arguments(parser: argparse.ArgumentParser) -> None:
+    """--threads and --device: the share of this machine a command's models use."""
+    parser.add_argument("--threads", type=int, default=None,
+                        help="CPU threads for the models (default: the CPUs this process may use)")
+    add_device_argument(parser)
+
+
+def add_job_arguments(parser: argparse.ArgumentParser) -> None:
+    """--jobs, --executor and --ray-address: how fold jobs run side by side."""
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="fold jobs (of every approach and seed named) fitted side by side, each with threads / "
+                             "jobs; the outputs equal a sequential run's (default: 1)")
+    parser.add_argument("--executor", default="local", choices=["local", "ray"],
+                        help="local: worker processes on this machine; ray: Ray tasks on a local Ray instance, or "
+                             "on the cluster at --ray-address (default: local)")
+    parser.add_argument("--ray-address", default=None, metavar="HOST:PORT",
+                        help="an existing Ray cluster (with --executor ray): HOST:PORT, ray://HOST:PORT or auto")
+
+
+def use_resources(args: argparse.Namespace) -> None:
+    """Apply ``--threads`` and ``--device`` to this process."""
+    from catalog_ml.core.resources import use_threads
+
+    use_threads(args.threads)
+    select_device(args.device)
+
+
 def select_device(device: str | None) -> None:
     """Record ``--device`` for this process; a GPU asked for where torch has none is refused now, not mid-run."""
     from catalog_ml.core.resources import use_device

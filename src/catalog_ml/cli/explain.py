@@ -15,9 +15,10 @@ from scipy import sparse
 from catalog_ml.atomic import write_frame_atomic
 from catalog_ml.cli.common import add_dataset_arguments, dataset_from_args
 from catalog_ml.core.config import build_config
+from catalog_ml.core.fold_jobs import fit_fold
 from catalog_ml.core.metrics import row_smape
 from catalog_ml.core.registry import get_approach
-from catalog_ml.core.runner import RunRequest, fit_fold
+from catalog_ml.core.run_request import RunRequest
 from catalog_ml.core.task import RegressionTask, task_of
 from catalog_ml.data.folds import load_folds
 from catalog_ml.errors import CatalogError

@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "folds": ("folds", "make the dataset's fold file once (group-aware, stratified, seeded)"),
     "run": ("run", "run one approach on the shared folds (catalog-ml run NAME --help lists its settings)"),
     "blend": ("blend", "blend runs into a submission, with an honest nested score"),
+    "fit": ("fit", "a preset's approaches and their honest blend in one call, within a time limit"),
     "submit": ("submit", "write a validated submission from one run's test predictions"),
     "predict": ("predict", "apply a fitted run or blend to a new table (no refitting)"),
     "validate-submission": ("validate_submission", "check any submission file against a test file"),

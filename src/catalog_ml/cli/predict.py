@@ -16,8 +16,7 @@ from pathlib import Path
 
 from catalog_ml.api.predicting import LoadedBlend, LoadedRun, prediction_table, read_new_table
 from catalog_ml.atomic import write_frame_atomic
-from catalog_ml.cli.common import add_device_argument, select_device
-from catalog_ml.core.resources import use_threads
+from catalog_ml.cli.common import add_resource_arguments, use_resources
 from catalog_ml.errors import CatalogError
 
 
@@ -35,17 +34,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="--run: use the model fitted on every training row (run --fold -1)")
     parser.add_argument("--cache-dir", type=Path, default=Path("cache"),
                         help="where sentence embeddings are cached (default: cache)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="CPU threads for the models (default: the CPUs this process may use)")
-    add_device_argument(parser)
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="--blend: member runs predicting side by side in worker processes, each with threads / "
+                             "jobs (default: 1)")
+    add_resource_arguments(parser)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
 
 def handle(args: argparse.Namespace) -> int:
-    use_threads(args.threads)
-    select_device(args.device)
+    use_resources(args)
     if args.blend is not None and args.full:
         raise CatalogError("--full applies to --run (a blend uses the fold models its weights were fitted on)")
+    if args.jobs < 1:
+        raise CatalogError(f"--jobs {args.jobs}: expected at least 1 job")
     folder = args.run or args.blend
     out = args.out or Path("predictions") / f"{args.table.name.split('.')[0]}_{folder.name}.csv"
     if out.suffix not in (".csv", ".parquet"):
@@ -55,7 +56,7 @@ def handle(args: argparse.Namespace) -> int:
               else LoadedBlend(args.blend, args.cache_dir, args.images))
     loading = time.perf_counter() - started
     frame = read_new_table(args.table, loaded.spec)
-    values = loaded.predict(frame)
+    values = loaded.predict(frame) if args.run is not None else loaded.predict(frame, jobs=args.jobs)
     table = prediction_table(loaded.spec, loaded.task, frame[loaded.spec.id_column].to_numpy(), values)
     write_frame_atomic(out, table)
     seconds = time.perf_counter() - started

@@ -1,8 +1,12 @@
-"""Run one approach on the shared folds through the runner: out-of-fold and test predictions, a per-fold score
-table and the effective config in RUNS_DIR/DATASET/RUN. Finished folds are kept: the same command resumes.
-``python approaches/NAME.py ARGS`` is the same as ``catalog-ml run NAME ARGS``.
+"""Run one approach (or several: NAME,NAME,...) on the shared folds through the runner: out-of-fold and test
+predictions, a per-fold score table and the effective config in RUNS_DIR/DATASET/RUN. Finished folds are kept: the
+same command resumes. ``python approaches/NAME.py ARGS`` is the same as ``catalog-ml run NAME ARGS``.
 
-catalog-ml run NAME --help lists NAME's settings (change them with --set KEY=VALUE)."""
+Several approaches (and --seeds) in one call share --jobs: their folds run side by side, each job with threads /
+jobs, with the same outputs as one run after another; --time-limit starts no fold that would end past it.
+
+catalog-ml run NAME --help lists NAME's settings (change them with --set KEY=VALUE, or --set NAME.KEY=VALUE when
+running several approaches)."""
 
 from __future__ import annotations
 
@@ -13,18 +17,19 @@ from pathlib import Path
 
 from catalog_ml.cli.common import (
     add_dataset_arguments,
-    add_device_argument,
+    add_job_arguments,
+    add_resource_arguments,
     dataset_from_args,
     progress_enabled,
-    select_device,
     spec_from_args,
+    use_resources,
 )
 from catalog_ml.core.approach import Approach
 from catalog_ml.core.config import build_config, describe_settings
 from catalog_ml.core.registry import get_approach
-from catalog_ml.core.resources import use_threads
 from catalog_ml.core.run_files import markdown_table
-from catalog_ml.core.runner import RunRequest, is_main_process, run_approach
+from catalog_ml.core.run_request import RunRequest, RunResult, is_main_process
+from catalog_ml.core.runner import run_approaches
 from catalog_ml.core.seed_runs import parse_seed_list, seed_run_tag, seed_spread
 from catalog_ml.errors import CatalogError
 from catalog_ml.tracking.hooks import track_approach_run, tracker_from_args
@@ -57,7 +62,8 @@ class _ApproachHelp(argparse.Action):
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The approach name and the options every approach run takes."""
     parser.add_argument("-h", "--help", action=_ApproachHelp)
-    parser.add_argument("approach", nargs="?", help="a registered approach (catalog-ml list)")
+    parser.add_argument("approach", nargs="?",
+                        help="a registered approach (catalog-ml list), or several separated by commas")
     add_run_arguments(parser, dataset_required=False)
 
 
@@ -68,7 +74,10 @@ def handle(args: argparse.Namespace) -> int:
         raise CatalogError(f"name an approach: catalog-ml run NAME (approaches: {', '.join(approach_names())})")
     if args.dataset is None:
         raise CatalogError("--dataset is required: a built-in spec name or a spec YAML file")
-    return execute_run(get_approach(args.approach), args)
+    names = [name.strip() for name in args.approach.split(",") if name.strip()]
+    if len(set(names)) != len(names):
+        raise CatalogError(f"{args.approach}: names an approach twice")
+    return execute_run([get_approach(name) for name in names], args)
 
 
 def add_run_arguments(parser: argparse.ArgumentParser, dataset_required: bool = True) -> None:
@@ -90,12 +99,11 @@ def add_run_arguments(parser: argparse.ArgumentParser, dataset_required: bool = 
     parser.add_argument("--wait", action="store_true",
                         help="when another process is writing the same run folder, wait for it instead of stopping")
     parser.add_argument("--cache-dir", type=Path, default=Path("cache"), help="feature cache folder")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="CPU threads for the models (default: the CPUs this process may use)")
-    add_device_argument(parser)
-    parser.add_argument("--jobs", type=int, default=1,
-                        help="folds fitted side by side in separate processes, each with threads / jobs; the "
-                             "outputs equal a sequential run's (default: 1)")
+    add_resource_arguments(parser)
+    add_job_arguments(parser)
+    parser.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+                        help="start no fold job that would end past this many seconds (judged by the run's "
+                             "finished folds); runs left partial are reported and resume on the next call")
     saving = parser.add_mutually_exclusive_group()
     saving.add_argument("--no-save-models", dest="save_models", action="store_false", default=None,
                         help="do not keep the fitted fold models (catalog-ml predict needs them)")
@@ -117,44 +125,81 @@ def parse_fold_list(folds: str | None, fold: int | None) -> tuple[int, ...] | No
         raise CatalogError(f"--folds expects comma-separated integers, got {folds!r}") from None
 
 
-def execute_run(approach: type[Approach], args: argparse.Namespace) -> int:
-    """Run ``approach`` with parsed arguments and print its per-fold table."""
-    config = build_config(approach.Config, args.config, args.set)
-    use_threads(args.threads)
-    select_device(args.device)
+def execute_run(approaches: list[type[Approach]], args: argparse.Namespace) -> int:
+    """Run ``approaches`` with parsed arguments and print their per-fold tables."""
+    if args.config is not None and len(approaches) > 1:
+        raise CatalogError("--config holds one approach's settings; with several approaches use --set NAME.KEY=VALUE")
+    configs = {a.name: build_config(a.Config, args.config, scoped_settings(args.set, a.name, approaches))
+               for a in approaches}
+    use_resources(args)
     seeds = parse_seed_list(args.seeds) if args.seeds else None
     tracker = tracker_from_args(args, spec_from_args(args).name)
     try:
-        _run_seeds(approach, config, seeds, args, tracker)
+        _run_all(approaches, configs, seeds, args, tracker)
     finally:
         tracker.close()
     return 0
 
 
-def _run_seeds(approach: type[Approach], config: object, seeds: tuple[int, ...] | None, args: argparse.Namespace,
-               tracker: Tracker) -> None:
+def scoped_settings(items: list[str], name: str, approaches: list[type[Approach]]) -> list[str]:
+    """The ``--set`` items for approach ``name``: ``NAME.KEY=VALUE`` for that approach, ``KEY=VALUE`` for all."""
+    names = {a.name for a in approaches}
+    chosen = []
+    for item in items:
+        key = item.split("=", 1)[0]
+        scope, dot, rest = key.partition(".")
+        if dot and scope in names:
+            if scope == name:
+                chosen.append(item[len(scope) + 1:])
+        elif dot:
+            raise CatalogError(f"--set {item}: '{scope}' is not one of the approaches run ({', '.join(sorted(names))})")
+        else:
+            chosen.append(item)
+    return chosen
+
+
+def _run_all(approaches: list[type[Approach]], configs: dict[str, object], seeds: tuple[int, ...] | None,
+             args: argparse.Namespace, tracker: Tracker) -> None:
     dataset = dataset_from_args(args)
-    tables = {}
-    for seed in seeds or (args.seed,):
-        started = time.perf_counter()
-        request = RunRequest(approach=approach, config=config, output_root=args.runs_dir, seed=seed,
-                             folds=parse_fold_list(args.folds, args.fold),
-                             tag=seed_run_tag(args.tag, seed) if seeds else args.tag, overwrite=args.overwrite,
-                             wait=args.wait, jobs=args.jobs, cache_dir=args.cache_dir, save_models=args.save_models,
-                             progress=progress_enabled())
-        result = run_approach(dataset, request)
-        if not is_main_process():
-            continue  # the other torchrun ranks trained with rank 0, which writes and reports
-        tables[seed] = result.scores
-        track_approach_run(tracker, result, time.perf_counter() - started)
-        print(markdown_table(result.scores))
+    requests = [RunRequest(approach=approach, config=configs[approach.name], output_root=args.runs_dir, seed=seed,
+                           folds=parse_fold_list(args.folds, args.fold),
+                           tag=seed_run_tag(args.tag, seed) if seeds else args.tag, overwrite=args.overwrite,
+                           wait=args.wait, jobs=args.jobs, cache_dir=args.cache_dir, save_models=args.save_models,
+                           progress=progress_enabled())
+                for approach in approaches for seed in (seeds or (args.seed,))]
+    started = time.perf_counter()
+    results = run_approaches(dataset, requests, jobs=args.jobs, time_limit=args.time_limit, executor=args.executor,
+                             ray_address=args.ray_address)
+    if not is_main_process():
+        return  # the other torchrun ranks trained with rank 0, which writes and reports
+    seconds = time.perf_counter() - started
+    for request, result in zip(requests, results, strict=True):
+        track_approach_run(tracker, result, seconds if len(results) == 1 else _fold_seconds(result))
+        print(f"\n## {request.run_name}\n\n{markdown_table(result.scores)}" if len(results) > 1
+              else markdown_table(result.scores))
         if result.uncertainty is not None:
             print(f"\nCV {result.uncertainty.describe()}")
         state = "complete" if result.complete else "partial (run the remaining folds to complete it)"
+        if result.not_run:
+            state += f"; folds {list(result.not_run)} not started within --time-limit"
         print(f"\n{request.run_name}: {state}; outputs in {result.paths.root}")
-    if seeds and tables and dataset.spec.metric in tables[seeds[0]].columns:
-        spread = seed_spread(tables, dataset.spec.metric)
-        print(f"\n{dataset.spec.metric} over seeds {','.join(map(str, seeds))}:\n{markdown_table(spread)}")
+    if seeds and dataset.spec.metric in results[0].scores.columns:
+        for approach in approaches:
+            tables = {r.seed: result.scores for r, result in zip(requests, results, strict=True)
+                      if r.approach is approach}
+            spread = seed_spread(tables, dataset.spec.metric)
+            print(f"\n{approach.name}: {dataset.spec.metric} over seeds {','.join(map(str, seeds))}:\n"
+                  f"{markdown_table(spread)}")
+    if len(results) > 1:
+        print(f"\n{len(results)} runs in {seconds:.1f}s with --jobs {args.jobs}")
+
+
+def _fold_seconds(result: RunResult) -> float:
+    """A run's own seconds among several in one call: its folds' fit and predict time."""
+    if result.scores.empty:
+        return 0.0
+    folds = result.scores[result.scores["fold"] != "all"]
+    return float(folds[["fit_seconds", "predict_seconds"]].to_numpy().sum())
 
 
 def approach_main(name: str, argv: list[str] | None = None) -> int:

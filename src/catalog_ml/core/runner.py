@@ -1,19 +1,17 @@
 """The runner: owns folds, seeds, timing, logging, progress, output files and resuming.
 
 A re-run skips finished folds; since each fold is seeded from (seed, fold) alone, a resumed run gives the same
-result as an uninterrupted one.
+result as an uninterrupted one. Several runs (approaches, seeds) go through one call: their folds are jobs, run
+``jobs`` at a time in worker processes (``core.fold_jobs``), with the same outputs as one run after another, and a
+time limit that no fold job is started to overrun.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
-import os
 import time
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -23,20 +21,13 @@ from tqdm.auto import tqdm
 
 from catalog_ml import __version__
 from catalog_ml.atomic import ensure_writable_dir, write_frame_atomic, write_json_atomic
-from catalog_ml.core.approach import Approach, FitContext
 from catalog_ml.core.class_report import write_class_report
 from catalog_ml.core.config import config_to_dict
-from catalog_ml.core.resources import available_threads, use_threads
-from catalog_ml.core.run_files import (
-    RunPaths,
-    fold_label,
-    read_fold_score,
-    read_json,
-    write_fold_part,
-    write_score_tables,
-)
-from catalog_ml.core.saved_models import SavedModel, encode_model, write_model
-from catalog_ml.core.seeding import fold_seed, seed_everything
+from catalog_ml.core.fold_jobs import FoldJob, job_outputs, write_fold
+from catalog_ml.core.ray_jobs import check_ray, ray_job_outputs
+from catalog_ml.core.resources import requested_device
+from catalog_ml.core.run_files import RunPaths, read_fold_score, read_json, write_score_tables
+from catalog_ml.core.run_request import RunRequest, RunResult, is_main_process
 from catalog_ml.core.task import ClassificationTask, task_of
 from catalog_ml.core.uncertainty import ScoreUncertainty, score_uncertainty
 from catalog_ml.data.folds import FULL_FIT_FOLD, Folds, load_folds
@@ -46,93 +37,130 @@ from catalog_ml.folders import check_name, clear_folder_inside, exclusive_writer
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class RunRequest:
-    """One approach run: which approach and settings, which folds, where outputs go."""
-
-    approach: type[Approach]
-    config: Any
-    output_root: Path = Path("runs")
-    seed: int = 42
-    folds: tuple[int, ...] | None = None
-    tag: str | None = None
-    overwrite: bool = False
-    cache_dir: Path = Path("cache")
-    progress: bool = True
-    jobs: int = 1  # folds fitted side by side, each in its own process with threads / jobs
-    wait: bool = False  # another process writing the same run folder: wait for it instead of refusing
-    save_models: bool | None = None  # keep each fold's fitted model (None: the approach's default)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def run_name(self) -> str:
-        return f"{self.approach.name}-{self.tag}" if self.tag else self.approach.name
-
-    @property
-    def saves_models(self) -> bool:
-        return self.approach.saves_models if self.save_models is None else self.save_models
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """What a finished run call produced."""
-
-    paths: RunPaths
-    scores: pd.DataFrame
-    complete: bool
-    skipped_folds: tuple[int, ...]
-    uncertainty: ScoreUncertainty | None = None  # the complete run's CV score with its standard error
+EXECUTORS = ("local", "ray")
 
 
 def run_approach(dataset: Dataset, request: RunRequest, folds: Folds | None = None) -> RunResult:
-    """Fit and predict the requested folds (skipping finished ones), then assemble OOF, test and score tables."""
+    """Fit and predict the requested folds (skipping finished ones; ``request.jobs`` at a time), then assemble OOF,
+    test and score tables."""
+    return run_approaches(dataset, [request], jobs=request.jobs, folds=folds)[0]
+
+
+def run_approaches(dataset: Dataset, requests: list[RunRequest], jobs: int = 1, folds: Folds | None = None,
+                   time_limit: float | None = None, executor: str = "local",
+                   ray_address: str | None = None) -> list[RunResult]:
+    """Several runs on the same folds, their pending folds ``jobs`` at a time (each with threads / jobs); outputs
+    equal those of the runs one after another. With ``time_limit`` (seconds), a fold job is not started when the
+    run's finished folds say it would end past the limit (or when the limit has passed); such folds are reported
+    and their runs stay partial, to be resumed. ``executor="ray"`` sends the jobs to Ray (``core.ray_jobs``): a
+    local instance, or the cluster at ``ray_address``."""
     spec = dataset.spec
-    if spec.task not in request.approach.tasks:
-        raise CatalogError(f"approach '{request.approach.name}' does not support task '{spec.task}'")
-    if request.jobs < 1:
-        raise CatalogError(f"--jobs {request.jobs}: expected at least 1 job")
+    if executor not in EXECUTORS:
+        raise CatalogError(f"--executor {executor}: expected one of {', '.join(EXECUTORS)}")
+    if ray_address and executor != "ray":
+        raise CatalogError("--ray-address needs --executor ray")
+    if executor == "ray":
+        check_ray(ray_address)
+    for request in requests:
+        if spec.task not in request.approach.tasks:
+            raise CatalogError(f"approach '{request.approach.name}' does not support task '{spec.task}'")
+    if jobs < 1:
+        raise CatalogError(f"--jobs {jobs}: expected at least 1 job")
+    if time_limit is not None and time_limit <= 0:
+        raise CatalogError(f"--time-limit {time_limit}: expected a positive number of seconds")
     folds = folds or load_folds(dataset)
-    wanted = _folds_to_run(request.folds, folds.n_folds)
-    root = Path(request.output_root) / check_name(spec.name, "dataset name") / check_name(request.run_name,
-                                                                                           "run name")
+    roots = [Path(r.output_root) / check_name(spec.name, "dataset name") / check_name(r.run_name, "run name")
+             for r in requests]
+    if len(set(roots)) != len(roots):
+        raise CatalogError("two runs of one call would write the same folder: give them different --tag values")
+    wanted = [_folds_to_run(r.folds, folds.n_folds) for r in requests]
     if not is_main_process():  # the other torchrun ranks train beside rank 0, which holds the lock and writes
-        return _run_folds(dataset, folds, request, RunPaths(ensure_writable_dir(root)), wanted)
-    with exclusive_writer(root, wait=request.wait):
-        paths = RunPaths(root)
-        _prepare_run_folder(paths, _effective_config(dataset, request, folds), request.overwrite,
-                            Path(request.output_root))
-        return _run_folds(dataset, folds, request, paths, wanted)
+        paths = [RunPaths(ensure_writable_dir(root)) for root in roots]
+        return _run_jobs(dataset, folds, requests, paths, wanted, jobs, time_limit, executor, ray_address)
+    with ExitStack() as locks:
+        paths = []
+        for request, root in zip(requests, roots, strict=True):
+            locks.enter_context(exclusive_writer(root, wait=request.wait))
+            paths.append(RunPaths(root))
+            _prepare_run_folder(paths[-1], _effective_config(dataset, request, folds), request.overwrite,
+                                Path(request.output_root))
+        return _run_jobs(dataset, folds, requests, paths, wanted, jobs, time_limit, executor, ray_address)
 
 
-def _run_folds(dataset: Dataset, folds: Folds, request: RunRequest, paths: RunPaths, wanted: list[int]
-               ) -> RunResult:
-    handler = _attach_log_file(paths)
-    skipped = [k for k in wanted if paths.fold_done(k)]
-    for k in skipped:
-        log.info("fold %s already finished: skipped", k)
-    pending = [k for k in wanted if k not in skipped]
+def _run_jobs(dataset: Dataset, folds: Folds, requests: list[RunRequest], paths: list[RunPaths],
+              wanted: list[list[int]], jobs: int, time_limit: float | None, executor: str = "local",
+              ray_address: str | None = None) -> list[RunResult]:
+    handlers = [_attach_log_file(p, i) for i, p in enumerate(paths)]
+    pending, skipped = [], []
+    for i, (request, run_paths) in enumerate(zip(requests, paths, strict=True)):
+        done = [k for k in wanted[i] if run_paths.fold_done(k)]
+        skipped.append(tuple(done))
+        for k in done:
+            log.info("%s: fold %s already finished: skipped", request.run_name, k)
+        pending += [FoldJob(i, k) for k in wanted[i] if k not in done]
+    if jobs > len(pending) > 0:
+        log.warning("--jobs %d: only %d fold jobs to run, so %d jobs", jobs, len(pending), len(pending))
+    clock = _FoldClock(time_limit, len(requests))
+    name = requests[0].run_name if len(requests) == 1 else f"{len(requests)} runs"
     try:
-        if request.jobs > 1 and len(pending) > 1:
-            outputs = _parallel_fold_outputs(dataset, folds, request, paths, pending)
+        jobs_now = min(jobs, max(1, len(pending)))
+        if executor == "ray":
+            gpus = 1.0 if requested_device().startswith("cuda") else 0.0
+            outputs = ray_job_outputs(dataset, folds, requests, paths, pending, jobs_now, clock.starts, ray_address,
+                                      gpus)
         else:
-            outputs = (fold_output(dataset, folds, request, k, _work_dir(paths, k)) for k in pending)
-        for output in tqdm(outputs, total=len(pending), desc=f"{request.run_name} folds",
-                           disable=not request.progress, leave=False):
+            outputs = job_outputs(dataset, folds, requests, paths, pending, jobs_now, clock.starts)
+        for job, output in tqdm(outputs, total=len(pending), desc=f"{name} folds",
+                                disable=not requests[0].progress, leave=False):
+            clock.finished(job, output.score)
             if is_main_process():
-                _write_fold(paths, output, dataset.spec.metric)
-        scores, complete, uncertainty = (_assemble(dataset, folds, paths) if is_main_process()
-                                         else (pd.DataFrame(), False, None))
+                _ACTIVE_RUN[0] = job.run
+                write_fold(paths[job.run], output, dataset.spec.metric)
+                _ACTIVE_RUN[0] = None
+        results = []
+        for i, run_paths in enumerate(paths):
+            _ACTIVE_RUN[0] = i
+            scores, complete, uncertainty = (_assemble(dataset, folds, run_paths) if is_main_process()
+                                             else (pd.DataFrame(), False, None))
+            not_run = tuple(job.k for job in clock.refused if job.run == i)
+            if not_run:
+                log.warning("%s: folds %s not started: the time limit would have been passed", requests[i].run_name,
+                            list(not_run))
+            results.append(RunResult(paths=run_paths, scores=scores, complete=complete, skipped_folds=skipped[i],
+                                     uncertainty=uncertainty, not_run=not_run))
     finally:
-        logging.getLogger().removeHandler(handler)
-        handler.close()
-    return RunResult(paths=paths, scores=scores, complete=complete, skipped_folds=tuple(skipped),
-                     uncertainty=uncertainty)
+        _ACTIVE_RUN[0] = None
+        for handler in handlers:
+            logging.getLogger().removeHandler(handler)
+            handler.close()
+    return results
 
 
-def is_main_process() -> bool:
-    """False in the other ranks of a ``torchrun`` launch: only rank 0 writes run files."""
-    return os.environ.get("RANK", "0") == "0"
+class _FoldClock:
+    """Decides whether a fold job may start within the time limit: not after the limit, nor when the run's mean
+    fold time so far says it would end past it."""
+
+    now = staticmethod(time.monotonic)
+
+    def __init__(self, time_limit: float | None, runs: int) -> None:
+        self.deadline = self.now() + time_limit if time_limit is not None else None
+        self.seconds: list[list[float]] = [[] for _ in range(runs)]
+        self.refused: list[FoldJob] = []
+
+    def starts(self, job: FoldJob) -> bool:
+        if self.deadline is None:
+            _ACTIVE_RUN[0] = job.run
+            return True
+        known = self.seconds[job.run]
+        expected = sum(known) / len(known) if known else 0.0
+        if self.now() + expected > self.deadline:
+            self.refused.append(job)
+            return False
+        _ACTIVE_RUN[0] = job.run
+        return True
+
+    def finished(self, job: FoldJob, score: dict[str, Any]) -> None:
+        self.seconds[job.run].append(float(score.get("fit_seconds", 0.0)) + float(score.get("predict_seconds", 0.0)))
 
 
 def _folds_to_run(requested: tuple[int, ...] | None, n_folds: int) -> list[int]:
@@ -178,124 +206,18 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def _attach_log_file(paths: RunPaths) -> logging.Handler:
+_ACTIVE_RUN: list[int | None] = [None]  # the run a record belongs to, while one is fitted or written
+
+
+def _attach_log_file(paths: RunPaths, run: int) -> logging.Handler:
+    """``run.log`` of one run: the records logged while that run (or no particular run) is active."""
     if not is_main_process():
         return logging.NullHandler()
     handler = logging.FileHandler(paths.log, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(lambda record: _ACTIVE_RUN[0] in (None, run))
     logging.getLogger().addHandler(handler)
     return handler
-
-
-@dataclass(frozen=True)
-class FittedFold:
-    """One fold's fitted model with the rows it was fitted on and the rows it is scored on (None for fold -1)."""
-
-    model: Approach
-    train: pd.DataFrame
-    valid: pd.DataFrame | None
-    fit_seconds: float
-
-
-def fit_fold(dataset: Dataset, folds: Folds, request: RunRequest, k: int, work_dir: Path | None = None
-             ) -> FittedFold:
-    """The one place a fold's model is fitted: the fold's rows, its seed (from the run seed and ``k`` alone) and
-    the approach's context. The runner and ``explain`` both fit through here."""
-    train = dataset.train.loc[folds.train_mask(k)].reset_index(drop=True)
-    valid = dataset.train.loc[folds.valid_mask(k)].reset_index(drop=True) if k != FULL_FIT_FOLD else None
-    seed = fold_seed(request.seed, k)
-    seed_everything(seed)
-    context = FitContext(spec=dataset.spec, seed=seed, fold=k, cache_dir=Path(request.cache_dir),
-                         logger=logging.getLogger(f"catalog_ml.approach.{request.approach.name}"),
-                         work_dir=work_dir, classes=dataset.classes)
-    model = request.approach(request.config, context)
-    started = time.perf_counter()
-    model.fit(train, valid)
-    return FittedFold(model=model, train=train, valid=valid, fit_seconds=time.perf_counter() - started)
-
-
-@dataclass(frozen=True)
-class FoldOutput:
-    """What one fold produced: its OOF rows (None for fold -1), test predictions, score row and saved model."""
-
-    k: int
-    oof: pd.DataFrame | None
-    test: pd.DataFrame | None
-    score: dict[str, Any]
-    model: SavedModel | None = None
-
-
-def _work_dir(paths: RunPaths, k: int) -> Path:
-    return paths.root / "work" / f"fold_{fold_label(k)}"
-
-
-def fold_output(dataset: Dataset, folds: Folds, request: RunRequest, k: int, work_dir: Path | None) -> FoldOutput:
-    """Fit fold ``k`` and predict its validation and test rows (checked by the task); writes nothing."""
-    spec = dataset.spec
-    fitted = fit_fold(dataset, folds, request, k, work_dir=work_dir)
-    model, valid, fit_seconds = fitted.model, fitted.valid, fitted.fit_seconds
-    task, source = task_of(dataset), f"approach '{request.approach.name}' on fold {k}"
-    started = time.perf_counter()
-    oof = test = None
-    score: dict[str, Any] = {"fold": k, "rows": 0}
-    if valid is not None:
-        valid_pred = task.checked(model.predict(valid), len(valid), f"{source}, validation rows")
-        oof = task.frame(valid[spec.id_column].to_numpy(), valid_pred, k)
-        score.update(rows=len(valid), **task.scores(task.target(valid[spec.target]), valid_pred))
-    if dataset.test is not None:
-        test_pred = task.checked(model.predict(dataset.test), len(dataset.test), f"{source}, test rows")
-        test = task.frame(dataset.test[spec.id_column].to_numpy(), test_pred)
-    score.update(fit_seconds=fit_seconds, predict_seconds=time.perf_counter() - started, **model.report())
-    saved = encode_model(model, folds.hash) if request.saves_models else None
-    return FoldOutput(k, oof, test, score, saved)
-
-
-def _write_fold(paths: RunPaths, output: FoldOutput, metric: str) -> None:
-    """The fold's model first, its score last (the score marks the fold done)."""
-    if output.model is not None:
-        started = time.perf_counter()
-        size = write_model(paths.model(output.k), output.model)
-        output.score.update(model_mb=round(size / 1e6, 3), save_seconds=round(
-            output.model.manifest["encode_seconds"] + time.perf_counter() - started, 3))
-    write_fold_part(paths, output.k, output.oof, output.test, output.score)
-    if metric in output.score:
-        log.info("fold %d: %s %.4f, fit %.1fs", output.k, metric, output.score[metric], output.score["fit_seconds"])
-    else:
-        log.info("fold -1 (all rows): fitted in %.1fs", output.score["fit_seconds"])
-
-
-# -- parallel folds (``--jobs N``) -------------------------------------------------------------------------------
-_WORKER: dict[str, Any] = {}
-
-
-def _start_fold_worker(dataset: Dataset, folds: Folds, request: RunRequest, threads: int, level: int) -> None:
-    """In each worker process: the run's data (sent once, not with every fold) and its share of the threads."""
-    use_threads(threads)
-    logging.basicConfig(level=level, format="%(message)s", force=True)
-    _WORKER.update(dataset=dataset, folds=folds, request=request)
-
-
-def _fold_in_worker(k: int, work_dir: Path) -> FoldOutput:
-    return fold_output(_WORKER["dataset"], _WORKER["folds"], _WORKER["request"], k, work_dir)
-
-
-def _parallel_fold_outputs(dataset: Dataset, folds: Folds, request: RunRequest, paths: RunPaths,
-                           pending: list[int]) -> Iterator[FoldOutput]:
-    """Fold outputs from ``request.jobs`` worker processes (each with threads / jobs), as they finish. Every fold
-    is seeded from (seed, fold) alone, so the outputs equal a sequential run's; the caller writes them."""
-    if os.environ.get("WORLD_SIZE", "1") != "1":
-        raise CatalogError("--jobs runs folds in parallel processes; under torchrun use --jobs 1")
-    jobs = min(request.jobs, len(pending))
-    if request.jobs > jobs:
-        log.warning("--jobs %d: only %d folds to run, so %d jobs", request.jobs, len(pending), jobs)
-    threads = max(1, available_threads() // jobs)
-    log.info("%d folds in %d parallel jobs of %d thread(s) each", len(pending), jobs, threads)
-    context = multiprocessing.get_context("spawn")  # a forked copy of a process with torch or BLAS threads can hang
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_fold_worker,
-                             initargs=(dataset, folds, request, threads, logging.getLogger().level)) as pool:
-        futures = [pool.submit(_fold_in_worker, k, _work_dir(paths, k)) for k in pending]
-        for future in as_completed(futures):
-            yield future.result()
 
 
 def _assemble(dataset: Dataset, folds: Folds, paths: RunPaths) -> tuple[pd.DataFrame, bool,

@@ -1,0 +1,167 @@
+"""One fold of one run as a job: fit it (the one place a fold model is fitted), predict its rows, encode its model;
+and a stream of such jobs, run one after another or in ``jobs`` worker processes, within an optional deadline.
+
+Every fold is seeded from (run seed, fold) alone, so a job's output does not depend on what ran beside it.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from catalog_ml.core.approach import Approach, FitContext
+from catalog_ml.core.resources import available_threads, use_threads
+from catalog_ml.core.run_files import RunPaths, fold_label, write_fold_part
+from catalog_ml.core.run_request import RunRequest
+from catalog_ml.core.saved_models import SavedModel, encode_model, write_model
+from catalog_ml.core.seeding import fold_seed, seed_everything
+from catalog_ml.core.task import task_of
+from catalog_ml.data.folds import FULL_FIT_FOLD, Folds
+from catalog_ml.data.loading import Dataset
+from catalog_ml.errors import CatalogError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FittedFold:
+    """One fold's fitted model with the rows it was fitted on and the rows it is scored on (None for fold -1)."""
+
+    model: Approach
+    train: pd.DataFrame
+    valid: pd.DataFrame | None
+    fit_seconds: float
+
+
+def fit_fold(dataset: Dataset, folds: Folds, request: RunRequest, k: int, work_dir: Path | None = None
+             ) -> FittedFold:
+    """The one place a fold's model is fitted: the fold's rows, its seed (from the run seed and ``k`` alone) and
+    the approach's context. The runner and ``explain`` both fit through here."""
+    train = dataset.train.loc[folds.train_mask(k)].reset_index(drop=True)
+    valid = dataset.train.loc[folds.valid_mask(k)].reset_index(drop=True) if k != FULL_FIT_FOLD else None
+    seed = fold_seed(request.seed, k)
+    seed_everything(seed)
+    context = FitContext(spec=dataset.spec, seed=seed, fold=k, cache_dir=Path(request.cache_dir),
+                         logger=logging.getLogger(f"catalog_ml.approach.{request.approach.name}"),
+                         work_dir=work_dir, classes=dataset.classes)
+    model = request.approach(request.config, context)
+    started = time.perf_counter()
+    model.fit(train, valid)
+    return FittedFold(model=model, train=train, valid=valid, fit_seconds=time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class FoldOutput:
+    """What one fold produced: its OOF rows (None for fold -1), test predictions, score row and saved model."""
+
+    k: int
+    oof: pd.DataFrame | None
+    test: pd.DataFrame | None
+    score: dict[str, Any]
+    model: SavedModel | None = None
+
+
+def work_dir(paths: RunPaths, k: int) -> Path:
+    return paths.root / "work" / f"fold_{fold_label(k)}"
+
+
+def fold_output(dataset: Dataset, folds: Folds, request: RunRequest, k: int, work_dir: Path | None) -> FoldOutput:
+    """Fit fold ``k`` and predict its validation and test rows (checked by the task); writes nothing."""
+    spec = dataset.spec
+    fitted = fit_fold(dataset, folds, request, k, work_dir=work_dir)
+    model, valid, fit_seconds = fitted.model, fitted.valid, fitted.fit_seconds
+    task, source = task_of(dataset), f"approach '{request.approach.name}' on fold {k}"
+    started = time.perf_counter()
+    oof = test = None
+    score: dict[str, Any] = {"fold": k, "rows": 0}
+    if valid is not None:
+        valid_pred = task.checked(model.predict(valid), len(valid), f"{source}, validation rows")
+        oof = task.frame(valid[spec.id_column].to_numpy(), valid_pred, k)
+        score.update(rows=len(valid), **task.scores(task.target(valid[spec.target]), valid_pred))
+    if dataset.test is not None:
+        test_pred = task.checked(model.predict(dataset.test), len(dataset.test), f"{source}, test rows")
+        test = task.frame(dataset.test[spec.id_column].to_numpy(), test_pred)
+    score.update(fit_seconds=fit_seconds, predict_seconds=time.perf_counter() - started, **model.report())
+    saved = encode_model(model, folds.hash) if request.saves_models else None
+    return FoldOutput(k, oof, test, score, saved)
+
+
+def write_fold(paths: RunPaths, output: FoldOutput, metric: str) -> None:
+    """The fold's model first, its score last (the score marks the fold done)."""
+    if output.model is not None:
+        started = time.perf_counter()
+        size = write_model(paths.model(output.k), output.model)
+        output.score.update(model_mb=round(size / 1e6, 3), save_seconds=round(
+            output.model.manifest["encode_seconds"] + time.perf_counter() - started, 3))
+    write_fold_part(paths, output.k, output.oof, output.test, output.score)
+    if metric in output.score:
+        log.info("fold %d: %s %.4f, fit %.1fs", output.k, metric, output.score[metric], output.score["fit_seconds"])
+    else:
+        log.info("fold -1 (all rows): fitted in %.1fs", output.score["fit_seconds"])
+
+
+@dataclass(frozen=True)
+class FoldJob:
+    """Fold ``k`` of the run at position ``run`` of a run call's requests."""
+
+    run: int
+    k: int
+
+
+def job_outputs(dataset: Dataset, folds: Folds, requests: list[RunRequest], paths: list[RunPaths],
+                pending: list[FoldJob], jobs: int, starts: Callable[[FoldJob], bool]) -> Iterator[
+                    tuple[FoldJob, FoldOutput]]:
+    """The outputs of ``pending`` jobs as they finish: in order in this process (``jobs`` 1), else from ``jobs``
+    worker processes with threads / jobs each. ``starts(job)`` is asked before each job starts; False skips it (a
+    time limit). The caller writes the outputs."""
+    if jobs == 1 or len(pending) <= 1:
+        for job in pending:
+            if starts(job):
+                yield job, fold_output(dataset, folds, requests[job.run], job.k, work_dir(paths[job.run], job.k))
+        return
+    if os.environ.get("WORLD_SIZE", "1") != "1":
+        raise CatalogError("--jobs runs folds in parallel processes; under torchrun use --jobs 1")
+    threads = max(1, available_threads() // jobs)
+    log.info("%d fold jobs in %d parallel processes of %d thread(s) each", len(pending), jobs, threads)
+    context = multiprocessing.get_context("spawn")  # a forked copy of a process with torch or BLAS threads can hang
+    queue = list(pending)
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_fold_worker,
+                             initargs=(dataset, folds, threads, logging.getLogger().level)) as pool:
+        running: dict[Future, FoldJob] = {}
+
+        def fill() -> None:
+            while queue and len(running) < jobs:
+                job = queue.pop(0)
+                if starts(job):
+                    running[pool.submit(_fold_in_worker, requests[job.run], job.k,
+                                        work_dir(paths[job.run], job.k))] = job
+
+        fill()
+        while running:
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                yield running.pop(future), future.result()
+            fill()
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _start_fold_worker(dataset: Dataset, folds: Folds, threads: int, level: int) -> None:
+    """In each worker process: the data (sent once, not with every job) and its share of the threads."""
+    use_threads(threads)
+    logging.basicConfig(level=level, format="%(message)s", force=True)
+    _WORKER.update(dataset=dataset, folds=folds)
+
+
+def _fold_in_worker(request: RunRequest, k: int, job_dir: Path) -> FoldOutput:
+    return fold_output(_WORKER["dataset"], _WORKER["folds"], request, k, job_dir)
