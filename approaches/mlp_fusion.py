@@ -53,6 +53,7 @@ class MlpFusion(Approach):
         import torch
         from torch import nn
 
+        from catalog_ml.nn.device import use_torch_threads
         from catalog_ml.nn.fast_dropout import UniformDropout
 
         c = self.config
@@ -73,6 +74,7 @@ class MlpFusion(Approach):
             y = torch.tensor(np.log1p(self.target(train)), dtype=torch.float32)
             outputs = 1
         stop = torch.tensor(self.early_stopping_mask(len(train), c.early_stopping_share))
+        use_torch_threads()
         generator = torch.Generator().manual_seed(self.context.seed)
         torch.manual_seed(self.context.seed)
         self.network_ = nn.Sequential(

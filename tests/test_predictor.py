@@ -73,3 +73,12 @@ def test_misuse_is_one_clear_error(fitted, tables, tmp_path):
         Predictor.load(tmp_path / "nowhere")
     with pytest.raises(CatalogError, match="already exists"):
         fitted.save(tmp_path)
+
+
+def test_a_table_without_ids_uses_row_numbers(tables, tmp_path):
+    train, test = tables
+    predictor = Predictor(label="price", text=["catalog_content"], path=tmp_path / "no_ids")
+    predictor.fit(train.drop(columns=["sample_id"]), approaches=["median_baseline"], n_folds=2, progress=False)
+    prices = predictor.predict(test.drop(columns=["sample_id"]).set_index(pd.Index(range(5, 5 + len(test)))))
+    assert list(prices.index) == list(range(5, 5 + len(test)))
+    assert prices.nunique() == 1 and prices.iloc[0] == pytest.approx(train["price"].median(), rel=0.2)

@@ -12,12 +12,22 @@ from contextlib import AbstractContextManager, nullcontext
 
 import torch
 
-from catalog_ml.core.resources import requested_device
+from catalog_ml.core.resources import available_threads, requested_device
 from catalog_ml.errors import CatalogError
 
 
+def use_torch_threads() -> None:
+    """Torch's CPU threads = this process's share (``--threads``, or threads / jobs in a fold job): its own default
+    is every core of the machine, which oversubscribes the CPUs when jobs run side by side."""
+    threads = available_threads()
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
 def torch_device(requested: str | None = None) -> torch.device:
-    """The device for ``requested`` (default: the process's ``--device`` setting, ``auto``)."""
+    """The device for ``requested`` (default: the process's ``--device`` setting, ``auto``); sets torch's CPU
+    threads to the process's share first."""
+    use_torch_threads()
     name = (requested or requested_device()).strip().lower()
     rank_gpu = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
     if name == "auto":

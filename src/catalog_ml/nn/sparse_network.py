@@ -16,6 +16,8 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 
+from catalog_ml.nn.device import use_torch_threads
+
 PREDICT_ROWS = 4096
 LossFunction = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -115,6 +117,7 @@ def train_sparse_network(matrix: sp.csr_matrix, target: torch.Tensor, outputs: i
                          seed: int, loss: LossFunction) -> SparseInputNetwork:
     """Fit one network: ``epochs`` passes, the batch doubling each pass from rows / ``first_epoch_steps`` (a power of
     two, at least 16); Adam, ``LazyRowAdam`` for the first layer's weights."""
+    use_torch_threads()
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     network = SparseInputNetwork(matrix.shape[1], settings.hidden, outputs)
