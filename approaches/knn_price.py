@@ -5,6 +5,7 @@ model that also reads the row's own quantities, numeric attributes and text numb
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,7 @@ from catalog_ml.errors import CatalogError
 from catalog_ml.features.fitted_cache import FittedCache, frame_digest
 from catalog_ml.features.text import TextNumbers, joined_text, numeric_attribute_matrix, quantity_features
 from catalog_ml.nn.neighbours import CosineNeighbours
-from catalog_ml.nn.sentence_embeddings import DEFAULT_TEXT_CHARS, MODEL_TAG, sentence_embeddings
+from catalog_ml.nn.sentence_embeddings import DEFAULT_TEXT_CHARS, sentence_embeddings, text_model_tag
 
 SPACES = ("tfidf", "embedding")
 MIN_PRUNE_ROWS = 50  # on small tables a share would prune n-grams that are merely common, not ubiquitous
@@ -38,6 +39,9 @@ class KnnPriceConfig:
     gbm_iterations: int = field(default=300, metadata={"help": "boosting iterations of the price model"})
     spaces: str = field(default="tfidf,embedding", metadata={
         "help": "neighbour spaces, comma-separated: tfidf (character n-grams), embedding (MiniLM sentences)"})
+    text_model: Literal["minilm", "mpnet"] = field(default="minilm", metadata={
+        "help": "sentence encoder: minilm (packaged, 384-d) or mpnet (all-mpnet-base-v2, 768-d, about 4x slower; "
+                "catalog-ml weights install mpnet first)"})
     embedding_text_chars: int = field(default=DEFAULT_TEXT_CHARS, metadata={
         "help": "characters of text embedded per row"})
 
@@ -100,7 +104,7 @@ class KnnPrice(Approach):
         c = self.config
         settings = ({"char_ngram_max": c.char_ngram_max, "max_features": c.max_features, "max_df": c.max_df,
                      "max_text_chars": c.max_text_chars} if space == "tfidf"
-                    else {"embedding_text_chars": c.embedding_text_chars, "model": MODEL_TAG})
+                    else {"embedding_text_chars": c.embedding_text_chars, "model": text_model_tag(c.text_model)})
         key = self.cache_.key(space, settings, c.neighbours, self.spec.to_dict(), self.train_digest_,
                               "training rows" if training else frame_digest(frame))
 
@@ -127,7 +131,7 @@ class KnnPrice(Approach):
             text = joined_text(frame, self.spec, c.max_text_chars)
             return self.vectoriser_.fit_transform(text) if fit else self.vectoriser_.transform(text)
         texts = joined_text(frame, self.spec, c.embedding_text_chars).tolist()
-        return sentence_embeddings(texts, self.context.cache_dir)
+        return sentence_embeddings(texts, self.context.cache_dir, model=c.text_model)
 
     def _class_votes(self, similarity: np.ndarray, index: np.ndarray) -> np.ndarray:
         """Similarity-weighted class shares of the neighbours, smoothed towards the training prior (one

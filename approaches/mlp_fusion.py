@@ -35,6 +35,9 @@ class MlpFusionConfig:
     patience: int = field(default=8, metadata={"help": "early-stopping patience (epochs) on the inner split"})
     early_stopping_share: float = field(default=0.1, metadata={
         "help": "share of the training rows held out for early stopping (never the scored fold)"})
+    text_model: Literal["minilm", "mpnet"] = field(default="minilm", metadata={
+        "help": "sentence encoder: minilm (packaged, 384-d) or mpnet (all-mpnet-base-v2, 768-d, about 4x slower; "
+                "catalog-ml weights install mpnet first)"})
     max_text_chars: int = field(default=DEFAULT_TEXT_CHARS, metadata={"help": "characters of text embedded per row"})
     image_components: int = field(default=64, metadata={
         "help": "PCA size of the image embeddings, fitted on the fold's training photos (0 = "
@@ -135,7 +138,7 @@ class MlpFusion(Approach):
         blocks = [scaled_attributes(frame, self.spec, self.text_numbers_).to_numpy(dtype=np.float32)]
         if self.config.inputs in ("text", "fused"):
             texts = joined_text(frame, self.spec, self.config.max_text_chars).tolist()
-            blocks.append(sentence_embeddings(texts, self.context.cache_dir))
+            blocks.append(sentence_embeddings(texts, self.context.cache_dir, model=self.config.text_model))
         if self.config.inputs in ("image", "fused") and self.images_ is not None:
             image = embeddings_for(frame[self.spec.id_column], self.images_)
             missing = np.isnan(image[:, 0])

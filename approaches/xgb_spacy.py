@@ -5,6 +5,7 @@ embeddings (classification: multi:softprob, keys encoded with class shares)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -44,6 +45,9 @@ class XgbSpacyConfig:
     max_text_chars: int = field(default=2000, metadata={"help": "TF-IDF reads only the first N characters"})
     sentence_components: int = field(default=32, metadata={
         "help": "PCA size of the MiniLM sentence embeddings (0 = no sentence embeddings)"})
+    text_model: Literal["minilm", "mpnet"] = field(default="minilm", metadata={
+        "help": "sentence encoder: minilm (packaged, 384-d) or mpnet (all-mpnet-base-v2, 768-d, about 4x slower; "
+                "catalog-ml weights install mpnet first)"})
     sentence_text_chars: int = field(default=DEFAULT_TEXT_CHARS, metadata={
         "help": "characters of text embedded per row"})
     encoded_classes: int = field(default=20, metadata={
@@ -52,7 +56,7 @@ class XgbSpacyConfig:
 
 
 FEATURE_SETTINGS = ("brand_min_count", "encoding_smoothing", "svd_components", "tfidf_max_features", "max_text_chars",
-                    "sentence_components", "sentence_text_chars", "encoded_classes")
+                    "sentence_components", "sentence_text_chars", "encoded_classes", "text_model")
 
 
 @register_approach
@@ -201,7 +205,7 @@ class XgbSpacy(Approach):
 
     def _sentence_vectors(self, frame: pd.DataFrame) -> np.ndarray:
         texts = joined_text(frame, self.spec, self.config.sentence_text_chars).tolist()
-        return sentence_embeddings(texts, self.context.cache_dir)
+        return sentence_embeddings(texts, self.context.cache_dir, model=self.config.text_model)
 
 
 if __name__ == "__main__":

