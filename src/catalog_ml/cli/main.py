@@ -44,6 +44,8 @@ WORKFLOW = """workflow:
   catalog-ml folds --dataset SPEC       the shared fold file, made once
   catalog-ml run NAME --dataset SPEC    each approach: out-of-fold and test predictions in runs/DATASET/NAME
   catalog-ml blend --dataset SPEC       the honest blend and the submission
+  catalog-ml predict --blend runs/DATASET/_blend/auto NEW.csv   the fitted blend on a new table
+or in one call: catalog-ml fit --dataset SPEC --preset fast|medium|best [--time-limit SECONDS]
 
 catalog-ml COMMAND --help explains a command."""
 

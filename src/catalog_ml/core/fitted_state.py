@@ -292,7 +292,8 @@ class StateDecoder:
         if tag == "skops":
             return _skops_load(self.file(node["file"]))
         if tag == "object":
-            instance = allowed_class(node["class"]).__new__(allowed_class(node["class"]))
+            cls = allowed_class(node["class"])
+            instance = cls.__new__(cls)
             vars(instance).update({name: self.decode(item) for name, item in node["state"].items()})
             return instance
         raise CatalogError(f"saved model: unknown node {tag!r} (saved by another version of catalog_ml?)")
