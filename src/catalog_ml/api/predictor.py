@@ -88,7 +88,7 @@ class Predictor:
         write_folds(make_folds(dataset, n_folds=n_folds, seed=seed), self.spec.folds_path, {"seed": seed})
         requests = [RunRequest(approach=a, config=config_from_dict(a.Config, (settings or {}).get(a.name, {})),
                                output_root=self.path / RUNS_FOLDER, seed=seed, cache_dir=self.path / CACHE_FOLDER,
-                               overwrite=True, progress=progress) for a in classes]
+                               overwrite=True, progress=progress, save_models=True) for a in classes]
         outcome = fit_approaches(dataset, load_folds(dataset), requests, self._blend_dir(), jobs=jobs,
                                  time_limit=time_limit, blend_options={"random_state": seed})
         board = outcome.leaderboard("score")
