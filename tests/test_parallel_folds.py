@@ -98,3 +98,44 @@ def test_ray_mistakes_are_one_line_within_seconds(arguments, message, demo_spec_
     assert main(["run", "median_baseline", "--dataset", str(demo_spec_path), "--runs-dir", str(tmp_path),
                  *arguments]) == 2
     assert message in capsys.readouterr().err and time.perf_counter() - started < 10
+
+
+def test_a_ray_worker_killed_mid_job_is_retried_and_the_run_equals_a_sequential_one(demo_spec_path, tmp_path):
+    pytest.importorskip("ray")
+    import os
+    import signal
+    import threading
+    import time
+    from pathlib import Path
+
+    killed: list[int] = []
+
+    def kill_first_running_task() -> None:
+        deadline = time.monotonic() + 60
+        while not killed and time.monotonic() < deadline:
+            for entry in Path("/proc").iterdir():
+                try:
+                    command = (entry / "cmdline").read_bytes()
+                except OSError:
+                    continue
+                if entry.name.isdigit() and command.startswith(b"ray::_fold_task"):
+                    time.sleep(0.3)  # inside the fit
+                    if (entry / "cmdline").read_bytes().startswith(b"ray::_fold_task"):  # still fitting
+                        os.kill(int(entry.name), signal.SIGKILL)
+                        killed.append(int(entry.name))
+                        return
+            time.sleep(0.05)
+
+    common = ["run", "lgbm_fusion", "--dataset", str(demo_spec_path), "--folds", "0,1", "--set", "max_rounds=1500",
+              "--set", "early_stopping_rounds=1500"]  # folds of a few seconds: long enough to be caught running
+    killer = threading.Thread(target=kill_first_running_task)
+    killer.start()
+    assert main([*common, "--runs-dir", str(tmp_path / "ray"), "--executor", "ray", "--jobs", "2",
+                 "--cache-dir", str(tmp_path / "c1")]) == 0
+    killer.join()
+    assert killed, "no Ray task was seen running"
+    assert main([*common, "--runs-dir", str(tmp_path / "local"), "--cache-dir", str(tmp_path / "c2")]) == 0
+    for part in ("oof.parquet", "test.parquet"):
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "ray" / "demo" / "lgbm_fusion" / part),
+                                      pd.read_parquet(tmp_path / "local" / "demo" / "lgbm_fusion" / part),
+                                      check_exact=True)
