@@ -67,11 +67,12 @@ class Predictor:
     # -- fitting --------------------------------------------------------------------------------------------------
     def fit(self, train: pd.DataFrame, approaches: Sequence[str] | None = None, *, presets: str = DEFAULT_PRESET,
             time_limit: float | None = None, n_folds: int = 5, seed: int = 42,
-            settings: dict[str, dict[str, Any]] | None = None, jobs: int = 1, progress: bool = True) -> Predictor:
+            settings: dict[str, dict[str, Any]] | None = None, jobs: int = 1, executor: str = "local",
+            ray_address: str | None = None, progress: bool = True) -> Predictor:
         """Write ``train`` into the predictor's folder, make the shared folds, run the approaches (``approaches``, or
         those of ``presets``: fast, medium, best; ``settings``: per approach, its settings by name; ``jobs`` fold
-        jobs side by side) and blend the finished ones with the honest nested evaluation, within ``time_limit``
-        seconds when given."""
+        jobs side by side, locally or on Ray with ``executor="ray"``) and blend the finished ones with the honest
+        nested evaluation, within ``time_limit`` seconds when given."""
         if not isinstance(train, pd.DataFrame) or train.empty:
             raise CatalogError("fit: expected a non-empty pandas DataFrame of training rows")
         names = list(approaches) if approaches is not None else preset_approaches(presets, self.spec.task)[0]
@@ -90,7 +91,8 @@ class Predictor:
                                output_root=self.path / RUNS_FOLDER, seed=seed, cache_dir=self.path / CACHE_FOLDER,
                                overwrite=True, progress=progress, save_models=True) for a in classes]
         outcome = fit_approaches(dataset, load_folds(dataset), requests, self._blend_dir(), jobs=jobs,
-                                 time_limit=time_limit, blend_options={"random_state": seed})
+                                 time_limit=time_limit, blend_options={"random_state": seed}, executor=executor,
+                                 ray_address=ray_address)
         board = outcome.leaderboard("score")
         self._fitted = {"approaches": names, "leaderboard": board.to_dict("records"), "rows": len(dataset.train),
                         "classes": list(dataset.classes), "fit_seconds": outcome.seconds}
@@ -99,17 +101,19 @@ class Predictor:
         return self
 
     # -- using it -------------------------------------------------------------------------------------------------
-    def predict(self, frame: pd.DataFrame) -> pd.Series:
-        """The blend's predictions for ``frame`` (prices, or class labels), indexed like ``frame``."""
-        values = self._blend_values(frame)
-        task = self._blend().task
-        return pd.Series(task.submission_values(values), index=frame.index, name=self.spec.target)
+    def predict(self, frame: pd.DataFrame, images: str | Path | None = None, jobs: int = 1) -> pd.Series:
+        """The blend's predictions for ``frame`` (prices, or class labels), indexed like ``frame``; ``images``: the
+        folder of its rows' photos (default: the one fitted with); ``jobs``: member runs side by side."""
+        loaded = self._blend(images)
+        values = self._blend_values(frame, loaded, jobs)
+        return pd.Series(loaded.task.submission_values(values), index=frame.index, name=self.spec.target)
 
-    def predict_proba(self, frame: pd.DataFrame) -> pd.DataFrame:
+    def predict_proba(self, frame: pd.DataFrame, images: str | Path | None = None, jobs: int = 1) -> pd.DataFrame:
         """Class probabilities for ``frame`` (classification), one column per class, indexed like ``frame``."""
         if self.spec.task != "classification":
             raise CatalogError("predict_proba: this predictor was fitted for regression; use predict")
-        return pd.DataFrame(self._blend_values(frame), index=frame.index, columns=self._fitted["classes"])
+        values = self._blend_values(frame, self._blend(images), jobs)
+        return pd.DataFrame(values, index=frame.index, columns=self._fitted["classes"])
 
     def leaderboard(self) -> pd.DataFrame:
         """Per approach and for the blend: the honest CV score (nested for the blend), its standard error over
@@ -155,15 +159,16 @@ class Predictor:
         if not self._fitted:
             raise CatalogError("this predictor is not fitted yet: call fit(train_df) first")
 
-    def _blend(self) -> LoadedBlend:
+    def _blend(self, images: str | Path | None = None) -> LoadedBlend:
         self._require_fit()
-        if getattr(self, "_loaded", None) is None:
-            self._loaded = LoadedBlend(self._blend_dir(), self.path / CACHE_FOLDER)
-        return self._loaded
+        key = str(Path(images).resolve()) if images is not None else None
+        if getattr(self, "_loaded", None) is None or self._loaded[0] != key:
+            self._loaded = (key, LoadedBlend(self._blend_dir(), self.path / CACHE_FOLDER,
+                                             Path(images) if images is not None else None))
+        return self._loaded[1]
 
-    def _blend_values(self, frame: pd.DataFrame) -> np.ndarray:
+    @staticmethod
+    def _blend_values(frame: pd.DataFrame, loaded: LoadedBlend, jobs: int) -> np.ndarray:
         if not isinstance(frame, pd.DataFrame):
             raise CatalogError("predict: expected a pandas DataFrame")
-        loaded = self._blend()
-        return loaded.predict(read_new_table(frame, loaded.spec))
-
+        return loaded.predict(read_new_table(frame, loaded.spec), jobs=jobs)
