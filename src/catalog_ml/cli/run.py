@@ -15,6 +15,7 @@ import logging
 import time
 from pathlib import Path
 
+from catalog_ml.api.fitting import run_row
 from catalog_ml.cli.common import (
     add_dataset_arguments,
     add_job_arguments,
@@ -196,10 +197,8 @@ def _run_all(approaches: list[type[Approach]], configs: dict[str, object], seeds
 
 def _fold_seconds(result: RunResult) -> float:
     """A run's own seconds among several in one call: its folds' fit and predict time."""
-    if result.scores.empty:
-        return 0.0
-    folds = result.scores[result.scores["fold"] != "all"]
-    return float(folds[["fit_seconds", "predict_seconds"]].to_numpy().sum())
+    row = run_row(result)
+    return row["fit_seconds"] + row["predict_seconds"]
 
 
 def approach_main(name: str, argv: list[str] | None = None) -> int:

@@ -11,10 +11,10 @@ import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
@@ -30,6 +30,7 @@ from catalog_ml.data.loading import Dataset
 from catalog_ml.errors import CatalogError
 
 log = logging.getLogger(__name__)
+H = TypeVar("H")  # a submitted job's handle: a future, or a Ray object reference
 
 
 @dataclass(frozen=True)
@@ -133,24 +134,35 @@ def job_outputs(dataset: Dataset, folds: Folds, requests: list[RunRequest], path
     threads = max(1, available_threads() // jobs)
     log.info("%d fold jobs in %d parallel processes of %d thread(s) each", len(pending), jobs, threads)
     context = multiprocessing.get_context("spawn")  # a forked copy of a process with torch or BLAS threads can hang
-    queue = list(pending)
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_fold_worker,
                              initargs=(dataset, folds, threads, logging.getLogger().level)) as pool:
-        running: dict[Future, FoldJob] = {}
+        yield from in_flight(
+            pending, jobs, starts,
+            submit=lambda job: pool.submit(_fold_in_worker, requests[job.run], job.k, work_dir(paths[job.run], job.k)),
+            next_done=lambda running: next(iter(wait(running, return_when=FIRST_COMPLETED)[0])),
+            result=lambda job, future: future.result())
 
-        def fill() -> None:
-            while queue and len(running) < jobs:
-                job = queue.pop(0)
-                if starts(job):
-                    running[pool.submit(_fold_in_worker, requests[job.run], job.k,
-                                        work_dir(paths[job.run], job.k))] = job
 
+def in_flight(pending: list[FoldJob], jobs: int, starts: Callable[[FoldJob], bool], submit: Callable[[FoldJob], H],
+              next_done: Callable[[list[H]], H], result: Callable[[FoldJob, H], FoldOutput]) -> Iterator[
+                  tuple[FoldJob, FoldOutput]]:
+    """Keep at most ``jobs`` of ``pending`` submitted (``submit`` returns a handle; ``starts`` is asked just before
+    each, so a time limit judges it with what has finished), and yield each output as its handle is done: the one
+    scheduling loop of the process pool and of Ray."""
+    queue, running = list(pending), {}
+
+    def fill() -> None:
+        while queue and len(running) < jobs:
+            job = queue.pop(0)
+            if starts(job):
+                running[submit(job)] = job
+
+    fill()
+    while running:
+        handle = next_done(list(running))
+        job = running.pop(handle)
+        yield job, result(job, handle)
         fill()
-        while running:
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                yield running.pop(future), future.result()
-            fill()
 
 
 _WORKER: dict[str, Any] = {}

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from catalog_ml.core.fold_jobs import FoldJob, FoldOutput, fold_output, work_dir
+from catalog_ml.core.fold_jobs import FoldJob, FoldOutput, fold_output, in_flight, work_dir
 from catalog_ml.core.resources import available_threads, use_threads
 from catalog_ml.core.run_files import RunPaths
 from catalog_ml.core.run_request import RunRequest
@@ -44,28 +44,20 @@ def ray_job_outputs(dataset: Dataset, folds: Folds, requests: list[RunRequest], 
         log.info("%d fold jobs as Ray tasks, %d at a time, %d CPU(s) each", len(pending), jobs, threads)
         data = ray.put((dataset, folds))
         task = ray.remote(num_cpus=threads, num_gpus=gpus_per_job, max_retries=RETRIES)(_fold_task)
-        queue, running = list(pending), {}
 
-        def fill() -> None:
-            while queue and len(running) < jobs:
-                job = queue.pop(0)
-                if starts(job):
-                    running[task.remote(data, requests[job.run], job.k, work_dir(paths[job.run], job.k),
-                                        threads)] = job
-
-        fill()
-        while running:
-            finished, _ = ray.wait(list(running), num_returns=1)
-            job = running.pop(finished[0])
+        def result(job: FoldJob, reference: Any) -> FoldOutput:
             try:
-                output = ray.get(finished[0])
+                return ray.get(reference)
             except ray.exceptions.RayTaskError as error:  # the job's own exception, raised again here
                 raise error.as_instanceof_cause() from None
             except ray.exceptions.RayError as error:
                 raise CatalogError(f"{requests[job.run].run_name}: fold {job.k} failed on Ray after {RETRIES} "
                                    f"retries ({type(error).__name__}); finished folds are kept: run again") from None
-            yield job, output
-            fill()
+
+        yield from in_flight(
+            pending, jobs, starts,
+            submit=lambda job: task.remote(data, requests[job.run], job.k, work_dir(paths[job.run], job.k), threads),
+            next_done=lambda running: ray.wait(running, num_returns=1)[0][0], result=result)
     finally:
         if started_here:
             ray.shutdown()

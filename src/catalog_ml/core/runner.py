@@ -101,15 +101,22 @@ def _run_jobs(dataset: Dataset, folds: Folds, requests: list[RunRequest], paths:
     if jobs > len(pending) > 0:
         log.warning("--jobs %d: only %d fold jobs to run, so %d jobs", jobs, len(pending), len(pending))
     clock = _FoldClock(time_limit, len(requests))
+
+    def starts(job: FoldJob) -> bool:
+        """Within the time limit? Then the job's run is the one whose log records what follows."""
+        if clock.starts(job):
+            _ACTIVE_RUN[0] = job.run
+            return True
+        return False
+
     name = requests[0].run_name if len(requests) == 1 else f"{len(requests)} runs"
     try:
         jobs_now = min(jobs, max(1, len(pending)))
         if executor == "ray":
             gpus = 1.0 if requested_device().startswith("cuda") else 0.0
-            outputs = ray_job_outputs(dataset, folds, requests, paths, pending, jobs_now, clock.starts, ray_address,
-                                      gpus)
+            outputs = ray_job_outputs(dataset, folds, requests, paths, pending, jobs_now, starts, ray_address, gpus)
         else:
-            outputs = job_outputs(dataset, folds, requests, paths, pending, jobs_now, clock.starts)
+            outputs = job_outputs(dataset, folds, requests, paths, pending, jobs_now, starts)
         for job, output in tqdm(outputs, total=len(pending), desc=f"{name} folds",
                                 disable=not requests[0].progress, leave=False):
             clock.finished(job, output.score)
@@ -149,14 +156,12 @@ class _FoldClock:
 
     def starts(self, job: FoldJob) -> bool:
         if self.deadline is None:
-            _ACTIVE_RUN[0] = job.run
             return True
         known = self.seconds[job.run]
         expected = sum(known) / len(known) if known else 0.0
         if self.now() + expected > self.deadline:
             self.refused.append(job)
             return False
-        _ACTIVE_RUN[0] = job.run
         return True
 
     def finished(self, job: FoldJob, score: dict[str, Any]) -> None:
