@@ -32,6 +32,44 @@ GRACE_SECONDS = 60.0
 EXCLUDED_MODELS = ("RF", "XT")
 
 
+@dataclass(frozen=True)
+class PeerBudget:
+    """One AutoGluon preset at the budget a user would give it, fixed per table size and independent of our time.
+
+    ``limit_per_10k`` is AutoGluon's time limit for the whole table (all folds; each fold an equal share) per 10,000
+    rows, at least ``floor_seconds``; None runs it without a limit, as its default does. ``timeout_per_10k`` (at least
+    ``floor_seconds``) is the hard timeout of a run without a limit; a run with one is stopped at GRACE times the limit
+    plus GRACE_SECONDS. ``exclude`` names the model types it leaves out."""
+
+    name: str
+    presets: str
+    limit_per_10k: float | None
+    timeout_per_10k: float
+    floor_seconds: float
+    exclude: tuple[str, ...] = ()
+
+    def time_limit(self, rows: int) -> float | None:
+        """AutoGluon's own time limit for a table of ``rows`` rows (None: no limit)."""
+        return None if self.limit_per_10k is None else max(self.floor_seconds, self.limit_per_10k * rows / 10_000)
+
+    def hard_timeout(self, rows: int) -> float:
+        """When the run is stopped, whatever AutoGluon does."""
+        limit = self.time_limit(rows)
+        if limit is not None:
+            return limit * GRACE + GRACE_SECONDS
+        return max(self.floor_seconds, self.timeout_per_10k * rows / 10_000)
+
+    def describe(self) -> str:
+        """The budget in words, for the report."""
+        left_out = f", without {','.join(self.exclude)}" if self.exclude else ""
+        if self.limit_per_10k is None:
+            return (f"{self.presets}{left_out}: no time limit (AutoGluon's default), stopped after "
+                    f"{self.timeout_per_10k:.0f} s per 10k rows (at least {self.floor_seconds:.0f} s)")
+        return (f"{self.presets}{left_out}: time limit {self.limit_per_10k:.0f} s per 10k rows (at least "
+                f"{self.floor_seconds:.0f} s) for the five folds, stopped at {GRACE} x the limit + "
+                f"{GRACE_SECONDS:.0f} s")
+
+
 @dataclass
 class PeerResult:
     """What the peer produced: ``status`` is ok, "did not finish", "failed: ..." or "not installed: ..."."""
@@ -76,11 +114,17 @@ def peer_table(dataset: Dataset, folds: Folds) -> pd.DataFrame:
     return table
 
 
-def run_autogluon(dataset: Dataset, folds: Folds, time_limit: float, out_dir: Path, venv: Path,
+def run_autogluon(dataset: Dataset, folds: Folds, time_limit: float | None, out_dir: Path, venv: Path,
                   presets: str = "best_quality", grace_seconds: float = GRACE_SECONDS,
-                  exclude: tuple[str, ...] = EXCLUDED_MODELS) -> PeerResult:
-    """AutoGluon on every fold under a hard timeout; finished folds are kept (and skipped by a re-run). ``exclude``
-    names AutoGluon model types to leave out; a worker that gives up says why in ``folds/failure.txt``."""
+                  exclude: tuple[str, ...] = EXCLUDED_MODELS, hard_timeout: float | None = None) -> PeerResult:
+    """AutoGluon on every fold under a hard timeout; finished folds are kept (and skipped by a re-run).
+    ``time_limit`` None runs AutoGluon without one (its default); the hard timeout is then ``hard_timeout``, which
+    must be given (by default it is the limit times GRACE plus ``grace_seconds``). ``exclude`` names AutoGluon model
+    types to leave out; a worker that gives up says why in ``folds/failure.txt``."""
+    if hard_timeout is None:
+        if time_limit is None:
+            raise ValueError("run_autogluon without a time limit needs a hard_timeout")
+        hard_timeout = time_limit * GRACE + grace_seconds
     started = time.perf_counter()
     problem = ensure_autogluon(venv)
     if problem is not None:
@@ -90,13 +134,13 @@ def run_autogluon(dataset: Dataset, folds: Folds, time_limit: float, out_dir: Pa
     peer_table(dataset, folds).to_parquet(table_path)
     kind = "multiclass" if dataset.spec.task == "classification" else "regression"
     command = [str(venv / "bin" / "python"), str(BENCHMARKS / "autogluon_worker.py"), "--table", str(table_path),
-               "--label", "label", "--problem", kind, "--time-limit", str(time_limit), "--presets", presets,
-               "--exclude-models", ",".join(exclude), "--out", str(out_dir / "folds")]
+               "--label", "label", "--problem", kind, "--presets", presets, "--exclude-models", ",".join(exclude),
+               *(["--time-limit", str(time_limit)] if time_limit is not None else []), "--out", str(out_dir / "folds")]
     failure = out_dir / "folds" / "failure.txt"
     failure.unlink(missing_ok=True)
-    hard_timeout = time_limit * GRACE + grace_seconds
     with (out_dir / "autogluon.log").open("w") as log:
-        run = run_bounded(command, hard_timeout, log, {**os.environ, "OMP_NUM_THREADS": "2"})
+        threads = str(len(os.sched_getaffinity(0)))  # the cores this process may use
+        run = run_bounded(command, hard_timeout, log, {**os.environ, "OMP_NUM_THREADS": threads})
     if run.overran:
         status = f"did not finish in {hard_timeout:.0f} s"
     elif run.exit_code == 0:

@@ -1,15 +1,15 @@
 """Runs inside the AutoGluon virtual environment (never imports catalog_ml): fits AutoGluon-Tabular on every fold
 of a shared fold file and writes its out-of-fold predictions.
 
-    python autogluon_worker.py --table T.parquet --label y --problem regression|multiclass --time-limit S --out DIR
+    python autogluon_worker.py --table T.parquet --label y --problem regression|multiclass [--time-limit S] --out DIR
 
 The table holds the feature columns, the label, ``id`` and ``fold``. Regression fits log1p(label) with MAE and writes
 expm1 predictions; classification writes one probability column per class (``proba:<class>``). Each fold gets an
-equal share of the time limit; ``fold_<k>.parquet`` is written when the fold finishes, so a re-run skips it. When
-a fold's share is under ``--dynamic-stacking-min`` seconds (default 600), best_quality's dynamic stacking is turned
-off from the start, as AutoGluon itself advises: its hold-out check takes a quarter of the budget and then leaves no
-time for the final fit. When it still fails ("Learner is already fit" was seen with 30 classes and no ray), the fold
-is refitted without it in the time that is left.
+equal share of the time limit (without ``--time-limit``: no limit, AutoGluon's own default); ``fold_<k>.parquet`` is
+written when the fold finishes, so a re-run skips it. When a fold's share is under ``--dynamic-stacking-min`` seconds
+(default 600), best_quality's dynamic stacking is turned off from the start, as AutoGluon itself advises: its
+hold-out check takes a quarter of the budget and then leaves no time for the final fit. When it still fails ("Learner
+is already fit" was seen with 30 classes and no ray), the fold is refitted without it in the time that is left.
 
 ``--exclude-models RF,XT`` passes AutoGluon's ``excluded_model_types``. When a fold's share is too short for any
 model (seen on books: 41 s, of which feature generation took 17 s), the fold would fail the same way on every fold:
@@ -35,7 +35,8 @@ def main() -> int:
     parser.add_argument("--table", type=Path, required=True)
     parser.add_argument("--label", required=True)
     parser.add_argument("--problem", choices=["regression", "multiclass"], required=True)
-    parser.add_argument("--time-limit", type=float, required=True, help="seconds for all folds together")
+    parser.add_argument("--time-limit", type=float, default=None,
+                        help="seconds for all folds together (default: none, as AutoGluon's own default)")
     parser.add_argument("--presets", default="best_quality")
     parser.add_argument("--dynamic-stacking-min", type=float, default=600.0,
                         help="fold time share (seconds) below which dynamic stacking is off")
@@ -64,15 +65,16 @@ def main() -> int:
         else:
             predictor = TabularPredictor(args.label, problem_type="multiclass", eval_metric="log_loss",
                                          path=str(work), verbosity=1)
-        limit = args.time_limit / len(folds)
-        stacking = {} if limit >= args.dynamic_stacking_min else {"dynamic_stacking": False}
+        limit = args.time_limit / len(folds) if args.time_limit is not None else None
+        stacking = {} if limit is None or limit >= args.dynamic_stacking_min else {"dynamic_stacking": False}
         excluded = {"excluded_model_types": args.exclude_models.split(",")} if args.exclude_models else {}
         try:
             predictor.fit(train, presets=args.presets, time_limit=limit, **stacking, **excluded)
         except RuntimeError as error:
             if "No models were trained" not in str(error):
                 raise
-            reason = f"no model fitted in its {limit:.0f} s share of fold {k}"
+            reason = (f"no model fitted in its {limit:.0f} s share of fold {k}" if limit is not None
+                      else f"no model fitted on fold {k}")
             (args.out / "failure.txt").write_text(reason)
             print(f"{reason}: {error}", flush=True)
             return NO_MODEL_IN_TIME

@@ -4,13 +4,18 @@ Per dataset (specs in benchmarks/specs; a dataset whose folder is absent is skip
   1. frozen EfficientNet-Lite0 image embeddings, where the dataset has photos
   2. median_baseline and every CPU approach (each in its own process: wall time and peak memory are its own);
      where photos exist, mlp_fusion fused with the image embeddings (the deep path that is feasible on 2 CPU cores)
-  3. the honest blend (``--method auto``, nested score)
-  4. AutoGluon best_quality (log1p target, MAE; text and attribute columns), in its own environment, with our
-     total time on the dataset as its time limit, under a hard timeout ("did not finish" is recorded)
+  3. the honest blend (``--method auto``, nested score) of every run, and of each preset's approaches (fast, medium,
+     best: what ``catalog-ml fit --preset P`` gives; its time is its runs' time plus its blend)
+  4. the peer, AutoGluon-Tabular (log1p target, MAE; text and attribute columns) in its own environment, at budgets a
+     user would give it, fixed per table size and independent of our time (PEER_BUDGETS): medium_quality without a
+     time limit, best_quality with 5 minutes per 10k rows (at least 5 minutes); each under a hard timeout ("did not
+     finish" is recorded with the folds that did)
 Every finished step is recorded in WORK_DIR/suite_state.json and skipped by a re-run, so an interrupted suite goes
 on where it stopped. ``--synthetic 75000,750000`` also times the core approaches on generated catalogues of those
 sizes; ``SIZE:FOLDS`` runs only those folds there (``750000:0``: one fold of five, timed per fold).
-Results: WORK_DIR/suite.csv, and with ``--assets``, assets/benchmark_suite.md and .png.
+Results: WORK_DIR/suite.csv, and with ``--assets``, assets/benchmark_suite.md (every step; each system's SMAPE with
+its standard error over folds and its wall time, relative to the better AutoGluon run) and assets/benchmark_suite.png
+(score against time, one panel per table).
     python benchmarks/bench_suite.py [--datasets books,mercari5k] [--synthetic 75000,750000:0] [--no-peer] [--assets]
 """
 
@@ -19,19 +24,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
-from autogluon_peer import EXCLUDED_MODELS, aligned_predictions, run_autogluon
-from common import SPECS, machine_description, real_dataset, run_bounded
+from autogluon_peer import EXCLUDED_MODELS, PeerBudget, aligned_predictions, run_autogluon
+from common import SPECS, real_dataset, run_bounded
+from suite_report import ASSETS, write_assets
 
 from catalog_ml.core.metrics import smape
+from catalog_ml.core.presets import PRESETS
+from catalog_ml.core.uncertainty import fold_standard_error
 from catalog_ml.data.demo_data import write_demo_dataset
 from catalog_ml.data.folds import load_folds, make_folds, write_folds
 from catalog_ml.data.loading import Dataset, load_dataset
@@ -40,16 +48,24 @@ from catalog_ml.data.spec import load_spec
 DATASETS = ("amazon_items1000", "flipkart1050", "mercari5k", "books", "bigbasket", "myntra_styles")
 APPROACHES = ("median_baseline", "tfidf_ridge", "xgb_spacy", "lgbm_fusion", "knn_price", "mlp_fusion", "sparse_mlp")
 SCALE_APPROACHES = ("median_baseline", "tfidf_ridge", "lgbm_fusion")
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+# The peer at budgets a user would give it, fixed per table size (not our time): medium_quality as it comes (no
+# limit; RandomForest/ExtraTrees included, they have no share to overrun) and best_quality with 5 minutes per 10k rows.
+PEER_BUDGETS = (
+    PeerBudget("medium", "medium_quality", limit_per_10k=None, timeout_per_10k=1200.0, floor_seconds=600.0),
+    PeerBudget("best", "best_quality", limit_per_10k=300.0, timeout_per_10k=0.0, floor_seconds=300.0,
+               exclude=EXCLUDED_MODELS),
+)
 
 
 @dataclass(frozen=True)
 class PeerSettings:
-    """Whether to start AutoGluon fits, its environment, and the model types it leaves out."""
+    """Whether to start AutoGluon fits, its environment, and the budgets it runs at."""
 
     enabled: bool
     venv: Path
-    exclude: tuple[str, ...] = EXCLUDED_MODELS
+    budgets: tuple[PeerBudget, ...] = PEER_BUDGETS
 
 
 class Suite:
@@ -112,8 +128,8 @@ def run_dataset(suite: Suite, name: str, dataset: Dataset, spec_path: Path, fold
     for run_name, approach, extra in runs:
         record = suite.step(f"{name}/{run_name}", catalog("run", approach, *common, *fold_arguments, *extra,
                                                           *suite.run_options))
-        score = _run_score(work / "runs" / name / run_name) if record["ok"] else float("nan")
-        row = {"dataset": name, "step": run_name, "smape": score, "folds_run": folds_run, **record}
+        score, se = _run_score(work / "runs" / name / run_name) if record["ok"] else (float("nan"), float("nan"))
+        row = {"dataset": name, "step": run_name, "smape": score, "se": se, "folds_run": folds_run, **record}
         if "status" in record:  # stopped: say how far it got
             finished = _finished_fold_scores(work / "runs" / name / run_name)
             row["status"] += (f" ({len(finished)} of {n_folds} folds done, mean {np.mean(finished):.2f})"
@@ -128,16 +144,51 @@ def run_dataset(suite: Suite, name: str, dataset: Dataset, spec_path: Path, fold
     record = suite.step(f"{name}/blend", catalog("blend", *common[:6], "--runs", run_names, "--method", "auto",
                                                  "--trials", "100", "--out-dir", str(blend_dir), "--submission",
                                                  str(work / name / "blend_submission.csv")))
-    fold_scores = pd.read_csv(blend_dir / "fold_scores.csv") if (blend_dir / "fold_scores.csv").is_file() else None
-    blend_score = float(fold_scores["blend"].iloc[-1]) if fold_scores is not None else float("nan")
-    rows.append({"dataset": name, "step": "honest blend", "smape": blend_score, **record})
+    blend_score, blend_se = _blend_score(blend_dir)
+    rows.append({"dataset": name, "step": "honest blend", "smape": blend_score, "se": blend_se, **record})
     print(f"  {'honest blend':20s} SMAPE {blend_score:8.3f}  {record['seconds']:7.1f} s", flush=True)
     our_seconds = sum(r["seconds"] for r in rows)
-    rows.append({"dataset": name, "step": "ours: total", "smape": blend_score, "seconds": our_seconds,
-                 "peak_mb": max(r["peak_mb"] for r in rows), "ok": True})
-    if peer.enabled or f"{name}/autogluon" in suite.state:  # a recorded peer result is shown even with --no-peer
-        rows.append(_peer(suite, name, dataset, our_seconds, peer, fold_scores))
+    rows.append({"dataset": name, "step": "ours: total", "smape": blend_score, "se": blend_se,
+                 "rows": len(dataset.train), "seconds": our_seconds, "peak_mb": max(r["peak_mb"] for r in rows),
+                 "ok": True})
+    rows += _preset_blends(suite, name, dataset, common, rows)
+    for budget in peer.budgets:  # a recorded peer result is shown even with --no-peer
+        if peer.enabled or f"{name}/autogluon_{budget.name}" in suite.state:
+            rows.append(_peer(suite, name, dataset, budget, peer.venv, blend_dir))
     return rows
+
+
+def _blend_score(blend_dir: Path) -> tuple[float, float]:
+    """A blend's honest nested score and its standard error over the folds (NaN, NaN when it is absent)."""
+    path = blend_dir / "fold_scores.csv"
+    if not path.is_file():
+        return float("nan"), float("nan")
+    scores = pd.read_csv(path).astype({"fold": str})
+    per_fold = scores.loc[scores["fold"] != "all", "blend"]
+    return float(scores.loc[scores["fold"] == "all", "blend"].iloc[0]), fold_standard_error(per_fold)
+
+
+def _preset_blends(suite: Suite, name: str, dataset: Dataset, common: list[str], rows: list[dict]) -> list[dict]:
+    """What ``catalog-ml fit --preset P`` would give, from the runs above: the honest blend of the preset's
+    approaches; its time is the sum of their run steps plus this blend (``fit`` runs the same steps in turn)."""
+    work, found = suite.work, []
+    seconds = {row["step"]: row["seconds"] for row in rows}
+    for preset in PRESETS.values():
+        members = [a for a in preset.approaches if _complete(work / "runs" / name / a)]
+        if len(members) < len(preset.approaches):
+            print(f"  preset {preset.name}: left out (missing runs: "
+                  f"{', '.join(sorted(set(preset.approaches) - set(members)))})", flush=True)
+            continue
+        blend_dir = work / "runs" / name / "_blend" / f"preset_{preset.name}"
+        record = suite.step(f"{name}/preset_{preset.name}", catalog(
+            "blend", *common[:6], "--runs", ",".join(members), "--method", "auto", "--trials", "100", "--out-dir",
+            str(blend_dir), "--submission", str(work / name / f"preset_{preset.name}_submission.csv")))
+        score, se = _blend_score(blend_dir)
+        total = record["seconds"] + sum(seconds[a] for a in members)
+        found.append({"dataset": name, "step": f"preset {preset.name}", "smape": score, "se": se, "seconds": total,
+                      "peak_mb": record["peak_mb"], "ok": record["ok"]})
+        print(f"  {'preset ' + preset.name:20s} SMAPE {score:8.3f}  {total:7.1f} s", flush=True)
+    return found
 
 
 def _finished_fold_scores(run_dir: Path) -> list[float]:
@@ -146,48 +197,65 @@ def _finished_fold_scores(run_dir: Path) -> list[float]:
         "fold_*.score.json"))]
 
 
-def _run_score(run_dir: Path) -> float:
-    """The run's cross-validated score; for a partial run, the mean of its finished folds' scores."""
+def _complete(run_dir: Path) -> bool:
+    """Whether a run finished every fold (a blend needs out-of-fold predictions for every row)."""
     summary = run_dir / "run.json"
-    score = json.loads(summary.read_text()).get("score") if summary.is_file() else None
-    if score is None:
-        finished = _finished_fold_scores(run_dir)
-        score = float(np.mean(finished)) if finished else None
-    return float("nan") if score is None else score
+    return summary.is_file() and json.loads(summary.read_text()).get("status") == "complete"
 
 
-def _peer(suite: Suite, name: str, dataset: Dataset, our_seconds: float, peer: PeerSettings,
-          fold_scores: pd.DataFrame | None) -> dict:
-    key = f"{name}/autogluon"
+def _run_score(run_dir: Path) -> tuple[float, float]:
+    """The run's cross-validated score and its standard error over the folds; for a partial run, the mean of its
+    finished folds' scores (and no standard error)."""
+    summary = json.loads((run_dir / "run.json").read_text()) if (run_dir / "run.json").is_file() else {}
+    if summary.get("score") is not None:
+        return float(summary["score"]), float((summary.get("uncertainty") or {}).get("fold_se", float("nan")))
+    finished = _finished_fold_scores(run_dir)
+    return (float(np.mean(finished)) if finished else float("nan")), float("nan")
+
+
+def _peer(suite: Suite, name: str, dataset: Dataset, budget: PeerBudget, venv: Path, blend_dir: Path) -> dict:
+    """AutoGluon at ``budget`` on our folds (once; recorded), fold by fold beside our honest blend."""
+    key = f"{name}/autogluon_{budget.name}"
+    rows = len(dataset.train)
     if key not in suite.state:
-        left_out = f", without {','.join(peer.exclude)}" if peer.exclude else ""
-        print(f"  autogluon best_quality{left_out}, time limit {our_seconds:.0f} s ...", flush=True)
-        result = run_autogluon(dataset, load_folds(dataset), our_seconds, suite.work / "autogluon" / name, peer.venv,
-                               exclude=peer.exclude)
-        record = {"status": result.status, "seconds": result.seconds, "folds": {}, "excluded": list(peer.exclude)}
+        limit = budget.time_limit(rows)
+        print(f"  AutoGluon {budget.presets}: time limit {'none' if limit is None else f'{limit:.0f} s'}, "
+              f"stopped after {budget.hard_timeout(rows):.0f} s ...", flush=True)
+        folds = load_folds(dataset)
+        out_dir = suite.work / "autogluon" / name / budget.name
+        shutil.rmtree(out_dir / "folds", ignore_errors=True)  # folds of a stopped attempt: its time is the whole run's
+        result = run_autogluon(dataset, folds, limit, out_dir, venv,
+                               presets=budget.presets, exclude=budget.exclude, hard_timeout=budget.hard_timeout(rows))
+        record = {"status": result.status, "seconds": result.seconds, "folds": {}, "excluded": list(budget.exclude),
+                  "time_limit": limit}
         if result.predictions is not None:
-            folds = load_folds(dataset)
             pred = aligned_predictions(result.predictions, dataset.train[dataset.spec.id_column].to_numpy(),
                                        ["pred"])[:, 0]
             y = dataset.target.to_numpy(dtype=float)
             for k in np.unique(folds.fold):
-                rows = (folds.fold == k) & np.isfinite(pred)
-                if rows.sum() == (folds.fold == k).sum():
-                    record["folds"][str(k)] = smape(y[rows], pred[rows])
+                in_fold = folds.fold == k
+                if np.isfinite(pred[in_fold]).all():
+                    record["folds"][str(k)] = smape(y[in_fold], pred[in_fold])
             done = np.isfinite(pred)
-            record["smape"] = smape(y[done], pred[done]) if done.all() else float("nan")
+            record["smape"] = smape(y, pred) if done.all() else float("nan")
         suite.remember(key, record)
     record = suite.state[key]
-    if fold_scores is not None:
-        for k, theirs in record["folds"].items():
-            ours = float(fold_scores.loc[fold_scores["fold"].astype(str) == k, "blend"].iloc[0])
-            print(f"    fold {k}: ours {ours:.3f}  autogluon {theirs:.3f}  ({100 * (ours / theirs - 1):+.1f}%)")
-    print(f"  autogluon: {record['status']}, SMAPE {record.get('smape', float('nan')):.3f}, "
+    ours = pd.read_csv(blend_dir / "fold_scores.csv").astype({"fold": str}).set_index("fold")["blend"] if (
+        blend_dir / "fold_scores.csv").is_file() else None
+    for k, theirs in record["folds"].items():
+        if ours is not None:
+            print(f"    fold {k}: ours {ours[k]:.3f}  AutoGluon {theirs:.3f}  ({100 * (ours[k] / theirs - 1):+.1f}%)")
+    complete = np.isfinite(record.get("smape", float("nan")))
+    status = record["status"]
+    if status != "ok" and record["folds"]:
+        status += f" ({len(record['folds'])} folds done, mean {np.mean(list(record['folds'].values())):.2f})"
+    print(f"  AutoGluon {budget.presets}: {status}, SMAPE {record.get('smape', float('nan')):.3f}, "
           f"{record['seconds']:.0f} s", flush=True)
-    return {"dataset": name, "step": f"autogluon best_quality ({record['status']})",
-            "smape": record.get("smape", float("nan")), "seconds": record["seconds"], "peak_mb": float("nan"),
-            "ok": record["status"] == "ok", "autogluon_folds": json.dumps(record["folds"]),
-            "autogluon_excluded": ",".join(record.get("excluded", []))}
+    return {"dataset": name, "step": f"AutoGluon {budget.presets}", "status": None if complete else status,
+            "smape": record.get("smape", float("nan")),
+            "se": fold_standard_error(list(record["folds"].values())) if complete else float("nan"),
+            "seconds": record["seconds"], "peak_mb": float("nan"), "ok": record["status"] == "ok",
+            "autogluon_folds": json.dumps(record["folds"]), "peer_budget": budget.describe()}
 
 
 def synthetic(suite: Suite, size: str) -> list[dict]:
@@ -211,111 +279,6 @@ def synthetic(suite: Suite, size: str) -> list[dict]:
                        PeerSettings(False, Path()), only_folds.replace(";", ","))
 
 
-def comparison_table(table: pd.DataFrame) -> pd.DataFrame:
-    """One row per real dataset: SMAPE of every step, our total time and peak memory, the peer, relative gaps."""
-    real = table[~table["dataset"].str.startswith("synthetic")]
-    wide = []
-    for name, part in real.groupby("dataset", sort=False):
-        by_step = part.set_index("step")
-        row = {"dataset": name}
-        for step in part["step"]:
-            if step in ("ours: total", "image embeddings (Lite0)") or step.startswith("autogluon"):
-                continue
-            status = by_step.loc[step].get("status")
-            if not isinstance(status, str) and by_step.loc[step].get("ok") in (False,):  # numpy or Python False
-                status = "failed (see the suite's output)"
-            row[step] = status if isinstance(status, str) else f"{by_step.loc[step, 'smape']:.2f}"
-        total = by_step.loc["ours: total"] if "ours: total" in by_step.index else None
-        blend = float(by_step.loc["honest blend", "smape"]) if "honest blend" in by_step.index else float("nan")
-        if total is not None:
-            row["our time s"] = f"{total['seconds']:.0f}"
-            row["our peak MB"] = f"{total['peak_mb']:.0f}"
-        peer = part[part["step"].str.startswith("autogluon")]
-        if len(peer):
-            theirs = float(peer["smape"].iloc[0])
-            status = peer["step"].iloc[0].split("(", 1)[1].rstrip(")")
-            row["AutoGluon"] = (f"{theirs:.2f} ({peer['seconds'].iloc[0]:.0f} s)" if np.isfinite(theirs)
-                                else f"{status} ({peer['seconds'].iloc[0]:.0f} s)")
-            row["blend vs AutoGluon"] = f"{100 * (blend / theirs - 1):+.1f}%" if np.isfinite(theirs) else "n/a"
-        else:
-            row["AutoGluon"] = "not run"
-        ridge = float(by_step.loc["tfidf_ridge", "smape"]) if "tfidf_ridge" in by_step.index else float("nan")
-        row["blend vs ridge"] = f"{100 * (blend / ridge - 1):+.1f}%"
-        wide.append(row)
-    return pd.DataFrame(wide).fillna("")
-
-
-def peer_fold_table(table: pd.DataFrame, work: Path) -> pd.DataFrame:
-    """Fold by fold: our honest blend, AutoGluon, and the relative difference (negative: ours is better)."""
-    rows = []
-    for _, peer in table[table["step"].str.startswith("autogluon")].iterrows():
-        folds = json.loads(peer.get("autogluon_folds") or "{}")
-        scores_path = work / "runs" / peer["dataset"] / "_blend" / "auto" / "fold_scores.csv"
-        if not folds or not scores_path.is_file():
-            continue
-        ours = pd.read_csv(scores_path).astype({"fold": str}).set_index("fold")["blend"]
-        for fold, theirs in folds.items():
-            rows.append({"dataset": peer["dataset"], "fold": fold, "honest blend": round(float(ours[fold]), 3),
-                         "AutoGluon": round(theirs, 3), "difference": f"{100 * (ours[fold] / theirs - 1):+.1f}%"})
-    return pd.DataFrame(rows)
-
-
-def _peer_description(table: pd.DataFrame) -> str:
-    """How AutoGluon was run, with the model types it left out (recorded per dataset)."""
-    if "autogluon_excluded" not in table.columns:
-        return ""
-    peer = table.dropna(subset=["autogluon_excluded"])
-    left_out = sorted({excluded or "nothing" for excluded in peer["autogluon_excluded"]})
-    return (f"AutoGluon: best_quality, log1p target with MAE, our total time on the dataset as its time limit (each "
-            f"fold a fifth), model types left out: {'; '.join(left_out)}.\n\n") if len(peer) else ""
-
-
-def write_assets(table: pd.DataFrame, command: str, work: Path, assets: Path = ASSETS) -> None:
-    """assets/benchmark_suite.md (tables, date, machine, command) and assets/benchmark_suite.png (two charts)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from catalog_ml.core.run_files import markdown_table
-
-    header = (f"Measured {date.today().isoformat()} on {machine_description()} with:\n\n"
-              f"    {command}\n\n5-fold SMAPE (lower is better); our time is the sum of every step's wall time.\n\n"
-              f"{_peer_description(table)}")
-    folds = peer_fold_table(table, work)
-    scale = table[table["dataset"].str.startswith("synthetic")]
-    scale = scale[scale["step"].isin(SCALE_APPROACHES)].assign(
-        rows=lambda f: f["dataset"].str.removeprefix("synthetic_").astype(int),
-        seconds_per_fold=lambda f: f["seconds"] / f["folds_run"])
-    text = header + markdown_table(comparison_table(table)) + "\n"
-    if len(folds):
-        text += "\nFold by fold against AutoGluon (negative: ours is better):\n\n" + markdown_table(folds) + "\n"
-    if len(scale):
-        shown = scale[["rows", "step", "folds_run", "seconds", "seconds_per_fold", "peak_mb", "smape"]].round(1)
-        text += "\nGenerated catalogues (no images):\n\n" + markdown_table(shown, "{:.1f}") + "\n"
-    assets.mkdir(parents=True, exist_ok=True)
-    (assets / "benchmark_suite.md").write_text(text)
-    real = table[~table["dataset"].str.startswith("synthetic")]
-    figure, axes = plt.subplots(1, 2, figsize=(13, 4.5))
-    pivot = real[real["step"].isin(["tfidf_ridge", "honest blend"]) | real["step"].str.startswith("autogluon")]
-    pivot = pivot.assign(step=pivot["step"].str.replace(r" \(.*\)", "", regex=True)).pivot(
-        index="dataset", columns="step", values="smape")
-    if pivot.empty:
-        axes[0].text(0.5, 0.5, "no real dataset in this run", ha="center", va="center")
-    else:
-        pivot.plot.bar(ax=axes[0], rot=20)
-    axes[0].set_ylabel("5-fold SMAPE (lower is better)")
-    axes[0].set_title("honest blend vs AutoGluon best_quality vs TF-IDF + Ridge")
-    for approach, part in scale.groupby("step"):
-        axes[1].loglog(part["rows"], part["seconds_per_fold"], marker="o", label=f"{approach}: seconds per fold")
-        axes[1].loglog(part["rows"], part["peak_mb"], marker="s", linestyle="--", label=f"{approach}: peak MB")
-    axes[1].set_xlabel("training rows (generated catalogue)")
-    axes[1].set_title("time and memory against size")
-    axes[1].legend(fontsize=7)
-    figure.tight_layout()
-    figure.savefig(assets / "benchmark_suite.png", dpi=110)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", default=",".join(DATASETS), help="spec names in benchmarks/specs ('' = none)")
@@ -334,16 +297,32 @@ def main(argv: list[str] | None = None) -> int:
                         help="start no AutoGluon fit (results already recorded are still shown)")
     parser.add_argument("--autogluon-venv", type=Path, default=None,
                         help="AutoGluon's own environment (default: WORK_DIR/autogluon-venv; built when missing)")
+    parser.add_argument("--peers", default=",".join(b.name for b in PEER_BUDGETS),
+                        help="AutoGluon budgets to run (default %(default)s)")
+    parser.add_argument("--best-seconds-per-10k", type=float, default=PEER_BUDGETS[1].limit_per_10k,
+                        help="best_quality's time limit per 10k rows (default %(default)s s, at least "
+                             f"{PEER_BUDGETS[1].floor_seconds:.0f} s per table)")
+    parser.add_argument("--medium-timeout-per-10k", type=float, default=PEER_BUDGETS[0].timeout_per_10k,
+                        help="when medium_quality (no time limit) is stopped, per 10k rows (default %(default)s s, "
+                             f"at least {PEER_BUDGETS[0].floor_seconds:.0f} s)")
     parser.add_argument("--autogluon-exclude", default=",".join(EXCLUDED_MODELS),
-                        help="AutoGluon model types to leave out of best_quality (default %(default)s: they ignore "
-                             "their time share on 2 cores; '' runs the full preset)")
+                        help="AutoGluon model types best_quality leaves out (default %(default)s: they ignore their "
+                             "time share on 2 cores; '' runs the full preset)")
     parser.add_argument("--assets", action="store_true", help="write benchmark_suite.md and .png into --assets-dir")
     parser.add_argument("--assets-dir", type=Path, default=ASSETS, help="where --assets writes (default: assets/)")
     args = parser.parse_args(argv)
     args.work_dir.mkdir(parents=True, exist_ok=True)
     suite = Suite(args.work_dir, args.step_timeout, ("--jobs", str(args.jobs), "--executor", args.executor))
+    medium, best = PEER_BUDGETS
+    budgets = (replace(medium, timeout_per_10k=args.medium_timeout_per_10k),
+               replace(best, limit_per_10k=args.best_seconds_per_10k,
+                       exclude=tuple(filter(None, args.autogluon_exclude.split(",")))))
+    chosen = args.peers.split(",") if args.peers else []
+    unknown = set(chosen) - {b.name for b in budgets}
+    if unknown:
+        parser.error(f"unknown --peers {', '.join(sorted(unknown))} (known: {', '.join(b.name for b in budgets)})")
     peer = PeerSettings(args.peer, args.autogluon_venv or args.work_dir / "autogluon-venv",
-                        tuple(filter(None, args.autogluon_exclude.split(","))))
+                        tuple(b for b in budgets if b.name in chosen))
     rows: list[dict] = []
     for name in filter(None, args.datasets.split(",")):
         dataset = real_dataset(name, args.work_dir)

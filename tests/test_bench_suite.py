@@ -9,6 +9,7 @@ import stat
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -22,6 +23,7 @@ sys.path.insert(0, str(BENCHMARKS))
 import autogluon_peer  # noqa: E402
 import bench_suite  # noqa: E402
 import common  # noqa: E402
+import suite_report  # noqa: E402
 
 
 def fake_venv(root: Path, script: str) -> Path:
@@ -62,37 +64,64 @@ def test_synthetic_suite_tables_partial_sizes_and_resume(tmp_path: Path, monkeyp
     pd.testing.assert_series_equal(again["seconds"], table["seconds"])
 
 
-def test_comparison_tables_show_relative_gaps(tmp_path: Path) -> None:
+def test_comparison_tables_show_errors_times_and_ratios_to_the_better_peer(tmp_path: Path) -> None:
     rows = [
-        {"dataset": "toy", "step": "tfidf_ridge", "smape": 50.0, "seconds": 10.0, "peak_mb": 300.0},
-        {"dataset": "toy", "step": "honest blend", "smape": 45.0, "seconds": 5.0, "peak_mb": 200.0},
+        {"dataset": "toy", "step": "tfidf_ridge", "smape": 50.0, "se": 1.0, "seconds": 10.0, "peak_mb": 300.0},
+        {"dataset": "toy", "step": "honest blend", "smape": 45.0, "se": 0.5, "seconds": 5.0, "peak_mb": 200.0},
         {"dataset": "toy", "step": "lgbm_fusion", "smape": float("nan"), "seconds": 9.0, "peak_mb": 100.0,
          "status": "did not finish in 9 s"},
-        {"dataset": "toy", "step": "ours: total", "smape": 45.0, "seconds": 15.0, "peak_mb": 300.0},
-        {"dataset": "toy", "step": "autogluon best_quality (ok)", "smape": 40.0, "seconds": 16.0,
-         "autogluon_folds": json.dumps({"0": 40.0})},
+        {"dataset": "toy", "step": "ours: total", "smape": 45.0, "se": 0.5, "rows": 1200, "seconds": 24.0,
+         "peak_mb": 300.0},
+        {"dataset": "toy", "step": "preset fast", "smape": 47.0, "se": 0.6, "seconds": 12.0, "peak_mb": 300.0},
+        {"dataset": "toy", "step": "AutoGluon medium_quality", "smape": 40.0, "se": 0.4, "seconds": 48.0,
+         "autogluon_folds": json.dumps({"0": 40.0}), "peer_budget": "medium_quality: no time limit"},
+        {"dataset": "toy", "step": "AutoGluon best_quality", "smape": 42.0, "se": 0.4, "seconds": 300.0,
+         "autogluon_folds": json.dumps({"0": 42.0}), "peer_budget": "best_quality: 300 s"},
         {"dataset": "other", "step": "tfidf_ridge", "smape": 20.0, "seconds": 1.0, "peak_mb": 1.0},
-        {"dataset": "other", "step": "honest blend", "smape": 19.0, "seconds": 1.0, "peak_mb": 1.0},
-        {"dataset": "other", "step": "autogluon best_quality (did not finish in 90 s)", "smape": float("nan"),
-         "seconds": 90.0, "autogluon_folds": "{}"},
+        {"dataset": "other", "step": "ours: total", "smape": 19.0, "seconds": 2.0, "peak_mb": 1.0},
+        {"dataset": "other", "step": "AutoGluon best_quality", "smape": float("nan"), "seconds": 90.0,
+         "status": "did not finish in 90 s (2 folds done, mean 18.00)", "autogluon_folds": "{}"},
         {"dataset": "unpeered", "step": "tfidf_ridge", "smape": 30.0, "seconds": 1.0, "peak_mb": 1.0},
-        {"dataset": "unpeered", "step": "honest blend", "smape": 27.0, "seconds": 1.0, "peak_mb": 1.0},
         {"dataset": "unpeered", "step": "mlp_fusion", "smape": float("nan"), "seconds": 1.0, "peak_mb": 1.0,
          "ok": False},
     ]
-    wide = bench_suite.comparison_table(pd.DataFrame(rows)).set_index("dataset")
-    assert wide.loc["toy", "blend vs ridge"] == "-10.0%" and wide.loc["toy", "blend vs AutoGluon"] == "+12.5%"
-    assert wide.loc["toy", "lgbm_fusion"] == "did not finish in 9 s" and wide.loc["toy", "tfidf_ridge"] == "50.00"
-    assert wide.loc["other", "AutoGluon"] == "did not finish in 90 s (90 s)"
-    assert wide.loc["other", "blend vs AutoGluon"] == "n/a"
-    assert wide.loc["unpeered", "mlp_fusion"].startswith("failed")
-    assert wide.loc["unpeered", "AutoGluon"] == "not run" and wide.loc["unpeered", "blend vs AutoGluon"] == ""
+    compared = suite_report.comparison_table(pd.DataFrame(rows)).set_index(["dataset", "system"])
+    blend = compared.loc[("toy", "honest blend (every run)")]
+    assert (blend["SMAPE"], blend["± SE"], blend["wall s"], blend["rows"]) == ("45.00", "0.50", "24", "1,200")
+    assert blend["SMAPE vs better AutoGluon"] == "+12.5%" and blend["time vs it"] == "0.50x"  # medium is better
+    assert compared.loc[("toy", "preset fast"), "time vs it"] == "0.25x"
+    assert compared.loc[("toy", "AutoGluon best_quality"), "SMAPE vs better AutoGluon"] == "+5.0%"
+    assert compared.loc[("toy", "TF-IDF + Ridge"), "SMAPE vs better AutoGluon"] == "+25.0%"
+    stopped = compared.loc[("other", "AutoGluon best_quality")]
+    assert stopped["SMAPE"].startswith("did not finish in 90 s (2 folds") and stopped["time vs it"] == "n/a"
+    assert compared.loc[("other", "honest blend (every run)"), "SMAPE vs better AutoGluon"] == "n/a"
+    assert list(compared.loc["unpeered"].index) == ["TF-IDF + Ridge"]
+
+    steps = suite_report.steps_table(pd.DataFrame(rows)).set_index("dataset")
+    assert steps.loc["toy", "lgbm_fusion"] == "did not finish in 9 s" and steps.loc["toy", "tfidf_ridge"] == "50.00"
+    assert steps.loc["unpeered", "mlp_fusion"].startswith("failed")
+    assert "medium_quality: no time limit; best_quality: 300 s" in suite_report.peer_description(pd.DataFrame(rows))
+    assert "toy AutoGluon best_quality 5 min" in suite_report.dominant_steps(pd.DataFrame(rows))
+
     blend_dir = tmp_path / "runs" / "toy" / "_blend" / "auto"
     blend_dir.mkdir(parents=True)
     pd.DataFrame({"fold": ["0", "all"], "blend": [42.0, 45.0]}).to_csv(blend_dir / "fold_scores.csv", index=False)
-    folds = bench_suite.peer_fold_table(pd.DataFrame(rows), tmp_path)
-    assert folds.to_dict("records") == [{"dataset": "toy", "fold": "0", "honest blend": 42.0, "AutoGluon": 40.0,
-                                         "difference": "+5.0%"}]
+    folds = suite_report.peer_fold_table(pd.DataFrame(rows), tmp_path)
+    assert folds.to_dict("records")[0] == {"dataset": "toy", "peer": "medium_quality", "fold": "0",
+                                           "honest blend": 42.0, "AutoGluon": 40.0, "difference": "+5.0%"}
+    suite_report.write_assets(pd.DataFrame(rows), "python benchmarks/bench_suite.py", tmp_path, tmp_path / "assets")
+    assert (tmp_path / "assets" / "benchmark_suite.png").stat().st_size > 10_000
+    assert "| toy | 1,200 | honest blend (every run) | 45.00 | 0.50 | 24 | +12.5% | 0.50x |" in (
+        tmp_path / "assets" / "benchmark_suite.md").read_text()
+
+
+def test_peer_budgets_are_fixed_by_table_size_not_by_our_time() -> None:
+    medium, best = bench_suite.PEER_BUDGETS
+    assert medium.time_limit(1_000) is None and medium.hard_timeout(1_000) == 600.0  # the floor
+    assert medium.hard_timeout(50_000) == 6_000.0
+    assert best.time_limit(1_000) == 300.0 and best.time_limit(30_000) == 900.0
+    assert best.hard_timeout(30_000) == 900.0 * autogluon_peer.GRACE + autogluon_peer.GRACE_SECONDS
+    assert "no time limit" in medium.describe() and "without RF,XT" in best.describe()
 
 
 def test_peer_crash_overrun_and_install_failure_are_reported(demo_spec_path: Path, tmp_path: Path) -> None:
@@ -128,18 +157,36 @@ def test_peer_leaves_out_model_types_and_reports_why_it_gave_up(demo_spec_path: 
     crashes = fake_venv(tmp_path / "b", "printf '[%s]' \"$@\"; exit 5")
     full = autogluon_peer.run_autogluon(dataset, folds, 40.0, tmp_path / "short", crashes, exclude=())
     assert full.status.startswith("failed: exit 5")  # the reason the earlier run left is not reused
-    assert "[--exclude-models][][--out]" in (tmp_path / "short" / "autogluon.log").read_text()
+    assert "[--exclude-models][][--time-limit][40.0][--out]" in (tmp_path / "short" / "autogluon.log").read_text()
 
 
 def test_suite_records_a_failed_peer_and_keeps_ours(demo_spec_path: Path, tmp_path: Path) -> None:
     dataset = load_dataset(load_spec(demo_spec_path))
     suite = bench_suite.Suite(tmp_path)
-    row = bench_suite._peer(suite, "demo", dataset, 3.0, bench_suite.PeerSettings(True, fake_venv(tmp_path, "exit 2")),
-                            None)
-    assert row["step"].startswith("autogluon best_quality (failed: exit 2") and not row["ok"]
-    assert json.loads((tmp_path / "suite_state.json").read_text())["demo/autogluon"]["folds"] == {}
-    assert row["autogluon_excluded"] == "RF,XT"
-    assert "model types left out: RF,XT" in bench_suite._peer_description(pd.DataFrame([row]))
+    best = bench_suite.PEER_BUDGETS[1]
+    row = bench_suite._peer(suite, "demo", dataset, best, fake_venv(tmp_path, "exit 2"), tmp_path / "no-blend")
+    assert row["step"] == "AutoGluon best_quality" and row["status"].startswith("failed: exit 2") and not row["ok"]
+    recorded = json.loads((tmp_path / "suite_state.json").read_text())["demo/autogluon_best"]
+    assert recorded["folds"] == {} and recorded["time_limit"] == 300.0 and recorded["excluded"] == ["RF", "XT"]
+    assert "without RF,XT" in suite_report.peer_description(pd.DataFrame([row]))
+
+
+def test_a_peer_without_a_time_limit_passes_none_and_keeps_finished_folds(demo_spec_path: Path,
+                                                                        tmp_path: Path) -> None:
+    dataset = load_dataset(load_spec(demo_spec_path))
+    folds = load_folds(dataset)
+    ids = dataset.train[dataset.spec.id_column].astype(str).to_numpy()
+    in_fold = [str(i) for i in ids[folds.fold == 0]]
+    writes_fold_0 = (f'echo "$@"; {sys.executable} -c "import pandas as p, pathlib as l, sys; o = l.Path(sys.argv['
+                     f"sys.argv.index('--out') + 1]); o.mkdir(parents=True); p.DataFrame({{'id': {in_fold!r}, "
+                     f"'fold': 0, 'pred': 10.0}}).to_parquet(o / 'fold_0.parquet')\" \"$@\"; exit 1")
+    suite = bench_suite.Suite(tmp_path)
+    medium = bench_suite.PEER_BUDGETS[0]
+    row = bench_suite._peer(suite, "demo", dataset, medium, fake_venv(tmp_path, writes_fold_0), tmp_path / "none")
+    log = (tmp_path / "autogluon" / "demo" / "medium" / "autogluon.log").read_text()
+    assert "--presets medium_quality" in log and "--time-limit" not in log
+    assert "(1 folds done, mean" in row["status"] and not np.isfinite(row["smape"])
+    assert list(json.loads(row["autogluon_folds"])) == ["0"]
 
 
 def test_missing_dataset_folder_is_skipped_with_a_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
