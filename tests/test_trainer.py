@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -51,6 +52,40 @@ def test_training_learns_and_frozen_warm_up_keeps_the_towers(tmp_path):
     assert result.history[-1]["stop_score"] < result.history[0]["stop_score"]
     assert smape(np.expm1(stop.log_target), np.expm1(prediction)) == pytest.approx(result.best_smape, rel=1e-4)
     assert (tmp_path / "w" / "best.pt").is_file() and (tmp_path / "w" / "last.pt").is_file()
+
+
+def test_cached_tower_outputs_run_the_towers_once_and_train_the_same_head():
+    frozen = TrainerSettings(**{**SETTINGS.__dict__, "epochs": 3, "frozen_epochs": 3})
+    tower_rows = []
+
+    def counted(settings):
+        torch.manual_seed(123)
+        train, stop = ToyDataset(96, seed=1), ToyDataset(32, seed=2)
+        trainer = Trainer(ToyModel(), settings, None, "a", seed=3)
+        tower_rows.clear()
+        trainer.model.tower.register_forward_hook(lambda module, inputs, output: tower_rows.append(len(output)))
+        result = trainer.fit(train, stop, np.expm1(stop.log_target))
+        return trainer, result, trainer.predict_log(stop), sum(tower_rows)
+
+    _, plain, plain_prediction, plain_rows = counted(frozen)
+    trainer, cached, cached_prediction, cached_rows = counted(TrainerSettings(**{**frozen.__dict__,
+                                                                                 "cache_tower_outputs": True}))
+    assert plain_rows == 3 * 96 + 3 * 32 + 32  # every epoch: the training rows and the early-stopping rows
+    assert cached_rows == 96 + 32 + 32  # once each, and the final prediction of raw rows
+    np.testing.assert_allclose(cached_prediction, plain_prediction, rtol=1e-5)
+    assert [h["stop_score"] for h in cached.history] == pytest.approx([h["stop_score"] for h in plain.history],
+                                                                      rel=1e-5)
+    assert torch.equal(trainer.model.tower[0].weight, ToyModel().tower[0].weight)
+
+
+def test_cached_tower_outputs_are_refused_where_they_would_not_be_exact():
+    cached = TrainerSettings(**{**SETTINGS.__dict__, "cache_tower_outputs": True})  # 4 epochs, 1 frozen
+    with pytest.raises(CatalogError, match="frozen_epochs 1 < epochs 4"):
+        Trainer(ToyModel(), cached, None, "a", seed=3)
+    no_protocol = torch.nn.Module()
+    no_protocol.backbones = torch.nn.ModuleList()
+    with pytest.raises(CatalogError, match="has no tower_outputs"):
+        Trainer(no_protocol, TrainerSettings(**{**cached.__dict__, "frozen_epochs": 4}), None, "a", seed=3)
 
 
 def test_a_killed_run_resumes_where_it_stopped_and_matches(tmp_path):
@@ -110,3 +145,22 @@ def test_torchrun_launches_a_whole_approach_run(demo_spec_path, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     scores = (runs / "demo" / "effnet_bert" / "scores.csv").read_text()
     assert scores.count("\n0,") == 1  # fold 0 written once, by rank 0
+
+
+def test_a_fully_frozen_deep_approach_trains_on_cached_tower_outputs(demo_template, tmp_path, caplog):
+    from catalog_ml.core.config import build_config
+    from catalog_ml.core.registry import get_approach
+    from catalog_ml.core.runner import RunRequest, run_approach
+    from catalog_ml.data.loading import load_dataset
+    from catalog_ml.data.spec import load_spec
+
+    dataset = load_dataset(load_spec(demo_template / "dataset.yaml"))
+    approach = get_approach("effnet_bert")
+    config = build_config(approach.Config, overrides=[*approach.tiny_settings, "frozen_epochs=2",
+                                                      "cache_tower_outputs=true"])
+    caplog.set_level("INFO", logger="catalog_ml.nn.trainer")
+    result = run_approach(dataset, RunRequest(approach=approach, config=config, output_root=tmp_path, folds=(0,),
+                                              cache_dir=tmp_path / "cache", progress=False, seed=5))
+    oof = pd.read_parquet(result.paths.oof)
+    assert len(oof) > 0 and np.isfinite(oof["pred"]).all() and (oof["pred"] > 0).all()
+    assert sum("tower outputs cached" in message for message in caplog.messages) == 2  # training and stop rows

@@ -107,13 +107,31 @@ class FusionRegressor(nn.Module):
         with torch.no_grad():
             self.head[-1].bias.fill_(mean)
 
+    def tower_outputs(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The batch with the towers' features in place of their inputs (photos, tokens): what ``forward`` takes
+        when the trainer caches them (towers that never train)."""
+        kept = {k: v for k, v in batch.items() if k != "image" and not k.startswith("tok_")}
+        return {**kept, **self.tower_features(batch)}
+
+    def tower_features(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The towers' features of a batch of their inputs."""
+        outputs = {}
+        if self.image_tower is not None:
+            outputs["image_features"] = self.image_tower(batch["image"]).float()
+        if self.text_tower is not None:
+            tokens = {k.removeprefix("tok_"): v for k, v in batch.items() if k.startswith("tok_")}
+            outputs["text_features"] = self.text_tower(**tokens).float()
+        return outputs
+
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """log1p prices (or class logits) of a batch of tower inputs, or of cached tower outputs."""
         has_image = batch["has_image"].float().unsqueeze(1)
         parts = []
-        with torch.no_grad() if self.towers_frozen else contextlib.nullcontext():
-            image_features = self.image_tower(batch["image"]).float() if self.image_tower is not None else None
-            tokens = {k.removeprefix("tok_"): v for k, v in batch.items() if k.startswith("tok_")}
-            text_features = self.text_tower(**tokens).float() if self.text_tower is not None else None
+        features = batch
+        if not any(name in batch for name in ("image_features", "text_features")):
+            with torch.no_grad() if self.towers_frozen else contextlib.nullcontext():
+                features = self.tower_features(batch)
+        image_features, text_features = features.get("image_features"), features.get("text_features")
         if image_features is not None:
             fill = self.no_image.unsqueeze(0) if self.no_image is not None else torch.zeros_like(image_features)
             parts.append(image_features * has_image + fill * (1 - has_image))

@@ -7,7 +7,9 @@ Under ``torchrun`` it trains with DistributedDataParallel (gloo on CPU, nccl on 
 sample order as a single process would (``DistributedSampler`` on one seeded permutation), so results match.
 
 Models follow a small protocol: ``model(batch) -> (B,) log1p prices``, ``model.backbones`` (the pretrained
-towers, trained at ``backbone_lr``) and optionally ``model.init_output_bias(mean)``.
+towers, trained at ``backbone_lr``) and optionally ``model.init_output_bias(mean)``. A model that can train on
+cached tower outputs (``cache_tower_outputs``) also has ``model.tower_outputs(batch)``: the batch with the towers'
+outputs in place of their inputs, which ``model(...)`` takes as well.
 """
 
 from __future__ import annotations
@@ -124,6 +126,8 @@ class Trainer:
             raise CatalogError(f"batch_size {settings.batch_size} must divide by the {self.world_size} processes")
         self.dtype = autocast_dtype(settings.precision, self.device)
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.dtype == torch.float16)
+        if settings.cache_tower_outputs:
+            _check_tower_cache(self.model, settings, self.world_size)
 
     # -- public -------------------------------------------------------------------------------------------------
     def fit(self, train_set: Dataset, stop_set: Dataset, stop_target: np.ndarray,
@@ -132,6 +136,8 @@ class Trainer:
         """Train on ``train_set``; early-stop on the SMAPE of ``stop_set`` (prices ``stop_target``), or on
         ``stop_score(outputs of stop_set)`` (lower is better) when given."""
         s = self.settings
+        if s.cache_tower_outputs:
+            train_set, stop_set = self._tower_outputs(train_set), self._tower_outputs(stop_set)
         per_rank = s.batch_size // self.world_size
         sampler = DistributedSampler(train_set, num_replicas=self.world_size, rank=self.rank, shuffle=True,
                                      seed=self.seed, drop_last=False)
@@ -178,7 +184,7 @@ class Trainer:
                 self._save("best.pt", {"model": self.model.state_dict(), "epoch": epoch, "best": best})
             else:
                 waited += 1
-            finished = waited >= s.patience and not frozen
+            finished = waited >= s.patience and (not frozen or s.cache_tower_outputs)  # a warm-up runs whole
             self._save("last.pt", {
                 "model": self.model.state_dict(), "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict(), "scaler": self.scaler.state_dict(), "rng": _rng_state(),
@@ -205,6 +211,31 @@ class Trainer:
         return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
 
     # -- internals ----------------------------------------------------------------------------------------------
+    @torch.no_grad()
+    def _tower_outputs(self, dataset: Dataset) -> TowerOutputs:
+        """``dataset`` with the towers' outputs in place of their inputs, computed once (eval mode, no augmentation:
+        a dataset's ``train`` flag is off meanwhile)."""
+        augmenting = getattr(dataset, "train", False)
+        if augmenting:
+            dataset.train = False
+        try:
+            self.model.eval()
+            loader = DataLoader(dataset, batch_size=self.settings.batch_size * 2, shuffle=False,
+                                num_workers=self.settings.num_workers)
+            columns: dict[str, list[torch.Tensor]] = {}
+            for batch in tqdm(loader, desc="tower outputs", disable=not self.progress or self.rank != 0, leave=False):
+                batch = self._to_device(batch)
+                with self._autocast():
+                    outputs = self.model.tower_outputs(batch)
+                for name, value in outputs.items():
+                    columns.setdefault(name, []).append((value.float() if value.is_floating_point() else value).cpu())
+        finally:
+            if augmenting:
+                dataset.train = True
+        log.info("tower outputs cached for %d rows", len(dataset))
+        return TowerOutputs({name: torch.cat(parts) for name, parts in columns.items()},
+                            getattr(dataset, "log_target", None))
+
     def _train_epoch(self, network: nn.Module, loader: DataLoader, optimizer: torch.optim.Optimizer,
                      scheduler: Any, frozen: bool, epoch: int) -> float:
         s = self.settings
@@ -310,6 +341,32 @@ class Trainer:
         if best is not None:
             self.model.load_state_dict(best["model"])
         self.model.eval()
+
+
+class TowerOutputs(Dataset):
+    """Rows of precomputed tensors (the towers' outputs and the other batch entries), as the model takes them."""
+
+    def __init__(self, columns: dict[str, torch.Tensor], log_target: np.ndarray | None) -> None:
+        self.columns, self.log_target = columns, log_target
+        self.rows = len(next(iter(columns.values()))) if columns else 0
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        return {name: column[i] for name, column in self.columns.items()}
+
+
+def _check_tower_cache(model: nn.Module, settings: TrainerSettings, world_size: int) -> None:
+    """Cached tower outputs are exact only when the towers never train, and the model must know how to use them."""
+    if settings.frozen_epochs < settings.epochs:
+        raise CatalogError(f"cache_tower_outputs needs towers frozen for every epoch (frozen_epochs "
+                           f"{settings.frozen_epochs} < epochs {settings.epochs}): set frozen_epochs={settings.epochs} "
+                           "or turn the cache off")
+    if not hasattr(model, "tower_outputs"):
+        raise CatalogError(f"cache_tower_outputs: {type(model).__name__} has no tower_outputs(batch)")
+    if world_size > 1:  # DistributedDataParallel wants a gradient for every tower parameter in every step
+        raise CatalogError("cache_tower_outputs trains the head in one process: run without torchrun")
 
 
 def _rng_state() -> dict[str, Any]:

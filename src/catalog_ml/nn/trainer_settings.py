@@ -20,6 +20,9 @@ class TrainerSettings:
     backbone_lr: float = field(default=2e-5, metadata={"help": "learning rate of the pretrained towers"})
     weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay"})
     frozen_epochs: int = field(default=1, metadata={"help": "warm-up epochs with the towers frozen (head only)"})
+    cache_tower_outputs: bool = field(default=False, metadata={
+        "help": "fully frozen runs only (frozen_epochs >= epochs): the towers run once per row (training photos "
+                "without augmentation) and the head trains on their outputs, so an epoch costs the head only"})
     warmup_share: float = field(default=0.05, metadata={"help": "share of steps with a linear learning-rate ramp"})
     scheduler: Literal["cosine", "constant"] = field(default="cosine", metadata={"help": "after the ramp"})
     clip_grad_norm: float = field(default=1.0, metadata={"help": "gradient norm clip (0 = none)"})
