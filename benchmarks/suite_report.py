@@ -98,6 +98,25 @@ def comparison_table(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(shown)
 
 
+def summary_table(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per real table (the README's): "SMAPE ± SE (seconds)" of each system, and the honest blend's SMAPE and
+    time relative to the better AutoGluon run."""
+    wide = []
+    for name, part in systems(table).groupby("dataset", sort=False):
+        row = {"dataset": name, "rows": f"{int(part['rows'].dropna().iloc[0]):,}" if part["rows"].notna().any()
+               else ""}
+        for _, system in part.iterrows():
+            score = (f"{system['smape']:.2f} ± {system['se']:.2f}" if np.isfinite(system["smape"])
+                     else system["status"])
+            row[system["system"]] = f"{score} ({system['seconds']:.0f} s)"
+        peer, blend = better_peer(part), part[part["system"] == SYSTEMS["ours: total"]]
+        if peer is not None and len(blend) and np.isfinite(blend["smape"].iloc[0]):
+            row["blend vs better AutoGluon"] = (f"{100 * (blend['smape'].iloc[0] / peer['smape'] - 1):+.1f}% in "
+                                                f"{blend['seconds'].iloc[0] / peer['seconds']:.2f}x the time")
+        wide.append(row)
+    return pd.DataFrame(wide).fillna("")
+
+
 def peer_fold_table(table: pd.DataFrame, work: Path) -> pd.DataFrame:
     """Fold by fold: our honest blend against each AutoGluon run (difference negative: ours is better)."""
     rows = []
@@ -142,7 +161,8 @@ def write_assets(table: pd.DataFrame, command: str, work: Path, assets: Path = A
               f"blend); a preset's is its runs plus its blend. The ratios compare each system with the better "
               f"AutoGluon run on that table (negative SMAPE: better than it; time below 1x: faster).\n\n"
               f"{peer_description(table)}")
-    text = header + markdown_table(comparison_table(table)) + "\n"
+    text = header + markdown_table(summary_table(table)) + "\n\nEach system against the better AutoGluon run:\n\n"
+    text += markdown_table(comparison_table(table)) + "\n"
     text += f"\n{dominant_steps(table)}\n\nEvery step's SMAPE:\n\n" + markdown_table(steps_table(table)) + "\n"
     folds = peer_fold_table(table, work)
     if len(folds):

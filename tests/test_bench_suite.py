@@ -228,3 +228,17 @@ def test_a_step_peak_memory_is_its_own_not_its_parents(tmp_path: Path) -> None:
     assert small.exit_code == 0 and small.peak_mb < 100
     assert 300 < large.peak_mb < 450
     assert failed.exit_code == 3
+
+
+def test_the_summary_has_one_row_per_table_with_the_blend_against_the_better_peer() -> None:
+    rows = [
+        {"dataset": "toy", "step": "tfidf_ridge", "smape": 50.0, "se": 1.0, "seconds": 10.0},
+        {"dataset": "toy", "step": "ours: total", "smape": 45.0, "se": 0.5, "rows": 1200, "seconds": 24.0},
+        {"dataset": "toy", "step": "AutoGluon medium_quality", "smape": float("nan"), "seconds": 600.0,
+         "status": "did not finish in 600 s"},
+        {"dataset": "toy", "step": "AutoGluon best_quality", "smape": 50.0, "se": 0.4, "seconds": 300.0},
+    ]
+    summary = suite_report.summary_table(pd.DataFrame(rows)).set_index("dataset").loc["toy"]
+    assert summary["honest blend (every run)"] == "45.00 ± 0.50 (24 s)" and summary["rows"] == "1,200"
+    assert summary["AutoGluon medium_quality"] == "did not finish in 600 s (600 s)"
+    assert summary["blend vs better AutoGluon"] == "-10.0% in 0.08x the time"
