@@ -227,7 +227,7 @@ def _peer(suite: Suite, name: str, dataset: Dataset, budget: PeerBudget, venv: P
         result = run_autogluon(dataset, folds, limit, out_dir, venv,
                                presets=budget.presets, exclude=budget.exclude, hard_timeout=budget.hard_timeout(rows))
         record = {"status": result.status, "seconds": result.seconds, "folds": {}, "excluded": list(budget.exclude),
-                  "time_limit": limit}
+                  "time_limit": limit, "budget": budget.describe()}
         if result.predictions is not None:
             pred = aligned_predictions(result.predictions, dataset.train[dataset.spec.id_column].to_numpy(),
                                        ["pred"])[:, 0]
@@ -255,7 +255,7 @@ def _peer(suite: Suite, name: str, dataset: Dataset, budget: PeerBudget, venv: P
             "smape": record.get("smape", float("nan")),
             "se": fold_standard_error(list(record["folds"].values())) if complete else float("nan"),
             "seconds": record["seconds"], "peak_mb": float("nan"), "ok": record["status"] == "ok",
-            "autogluon_folds": json.dumps(record["folds"]), "peer_budget": budget.describe()}
+            "autogluon_folds": json.dumps(record["folds"]), "peer_budget": record.get("budget", budget.describe())}
 
 
 def synthetic(suite: Suite, size: str) -> list[dict]:

@@ -168,6 +168,7 @@ def test_suite_records_a_failed_peer_and_keeps_ours(demo_spec_path: Path, tmp_pa
     assert row["step"] == "AutoGluon best_quality" and row["status"].startswith("failed: exit 2") and not row["ok"]
     recorded = json.loads((tmp_path / "suite_state.json").read_text())["demo/autogluon_best"]
     assert recorded["folds"] == {} and recorded["time_limit"] == 300.0 and recorded["excluded"] == ["RF", "XT"]
+    assert recorded["budget"] == best.describe() == row["peer_budget"]  # kept with the result, as it ran
     assert "without RF,XT" in suite_report.peer_description(pd.DataFrame([row]))
 
 
