@@ -119,8 +119,8 @@ def test_peer_budgets_are_fixed_by_table_size_not_by_our_time() -> None:
     medium, best = bench_suite.PEER_BUDGETS
     assert medium.time_limit(1_000) is None and medium.hard_timeout(1_000) == 600.0  # the floor
     assert medium.hard_timeout(50_000) == 6_000.0
-    assert best.time_limit(1_000) == 300.0 and best.time_limit(30_000) == 900.0
-    assert best.hard_timeout(30_000) == 900.0 * autogluon_peer.GRACE + autogluon_peer.GRACE_SECONDS
+    assert best.time_limit(1_000) == 600.0 and best.time_limit(30_000) == 1_800.0
+    assert best.hard_timeout(30_000) == 1_800.0 * autogluon_peer.GRACE + autogluon_peer.GRACE_SECONDS
     assert "no time limit" in medium.describe() and "without RF,XT" in best.describe()
 
 
@@ -167,7 +167,7 @@ def test_suite_records_a_failed_peer_and_keeps_ours(demo_spec_path: Path, tmp_pa
     row = bench_suite._peer(suite, "demo", dataset, best, fake_venv(tmp_path, "exit 2"), tmp_path / "no-blend")
     assert row["step"] == "AutoGluon best_quality" and row["status"].startswith("failed: exit 2") and not row["ok"]
     recorded = json.loads((tmp_path / "suite_state.json").read_text())["demo/autogluon_best"]
-    assert recorded["folds"] == {} and recorded["time_limit"] == 300.0 and recorded["excluded"] == ["RF", "XT"]
+    assert recorded["folds"] == {} and recorded["time_limit"] == 600.0 and recorded["excluded"] == ["RF", "XT"]
     assert recorded["budget"] == best.describe() == row["peer_budget"]  # kept with the result, as it ran
     assert "without RF,XT" in suite_report.peer_description(pd.DataFrame([row]))
 
