@@ -35,7 +35,7 @@ import pandas as pd
 import yaml
 from autogluon_peer import EXCLUDED_MODELS, PeerBudget, aligned_predictions, run_autogluon
 from common import SPECS, real_dataset, run_bounded
-from suite_report import ASSETS, write_assets
+from suite_report import ASSETS, dominant_steps, write_assets
 
 from catalog_ml.core.metrics import smape
 from catalog_ml.core.presets import PRESETS
@@ -340,8 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     table.to_csv(args.work_dir / "suite.csv", index=False)
     totals = table[table["step"] == "ours: total"].set_index("dataset")["seconds"]
-    print(f"\nour total seconds per dataset: {totals.round(0).to_dict()}; suite total "
-          f"{table[~table['step'].isin(['ours: total'])]['seconds'].sum():.0f} s")
+    print(f"\nour total seconds per dataset: {totals.round(0).to_dict()}\n{dominant_steps(table)}")
     if args.assets:
         write_assets(table, "python benchmarks/bench_suite.py " + " ".join(argv if argv is not None else sys.argv[1:]),
                      args.work_dir, args.assets_dir)
