@@ -199,6 +199,8 @@ def _pyplot():  # noqa: ANN202 (matplotlib's module)
 def score_time_chart(found: pd.DataFrame, path: Path) -> None:
     """One panel per table: each system's SMAPE (± standard error) against its wall time (log scale)."""
     plt = _pyplot()
+    from matplotlib import ticker
+
     names = list(dict.fromkeys(found["dataset"])) or ["(no real dataset in this run)"]
     columns = min(3, len(names))
     grid_rows = -(-len(names) // columns)
@@ -212,6 +214,12 @@ def score_time_chart(found: pd.DataFrame, path: Path) -> None:
                           marker=markers[system["system"]], color=colours[system["system"]], markersize=8,
                           capsize=3, label=system["system"])
         axis.set_xscale("log")
+        axis.xaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+        axis.xaxis.set_minor_formatter(ticker.NullFormatter())
+        unscored = found[(found["dataset"] == name) & found["smape"].isna()]["system"]
+        if len(unscored):
+            axis.text(0.02, 0.98, "no score: " + ", ".join(unscored), transform=axis.transAxes, fontsize=7,
+                      va="top")
         axis.set_title(name)
         axis.set_xlabel("wall time, s (log)")
         axis.set_ylabel("SMAPE ± SE (lower is better)")
