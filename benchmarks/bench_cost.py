@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variants", default="",
                         help="APPROACH:KEY=VALUE[,KEY=VALUE] joined by ';' (default: the candidates in VARIANTS)")
     parser.add_argument("--work-dir", type=Path, default=Path(tempfile.gettempdir()) / "catalog_ml_cost")
+    parser.add_argument("--no-warm-up", dest="warm_up", action="store_false",
+                        help="skip the first pass (the work folder's cache is already warm, e.g. a suite's)")
     args = parser.parse_args(argv)
     variants: dict[str, list[str]] = {}
     for item in filter(None, args.variants.split(";")):
@@ -56,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         if real_dataset(name, args.work_dir) is None:
             continue
         for approach in args.approaches.split(","):
-            run_one(name, approach, args.work_dir, [], "warm-up")  # fills the feature caches
+            if args.warm_up:
+                run_one(name, approach, args.work_dir, [], "warm-up")  # fills the feature caches
             candidates = [("defaults", [])] + [(v, v.split(",")) for v in variants.get(approach) or
                                                VARIANTS.get(approach, ())]
             reference = None
