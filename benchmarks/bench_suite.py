@@ -219,6 +219,11 @@ def _peer(suite: Suite, name: str, dataset: Dataset, budget: PeerBudget, venv: P
     """AutoGluon at ``budget`` on our folds (once; recorded), fold by fold beside our honest blend."""
     key = f"{name}/autogluon_{budget.name}"
     rows = len(dataset.train)
+    recorded = suite.state.get(key, {}).get("budget")
+    if recorded is not None and recorded != budget.describe():  # another budget's result is not this one's
+        print(f"  AutoGluon {budget.presets}: the recorded result ran at another budget ({recorded}); running "
+              "again", flush=True)
+        del suite.state[key]
     if key not in suite.state:
         limit = budget.time_limit(rows)
         print(f"  AutoGluon {budget.presets}: time limit {'none' if limit is None else f'{limit:.0f} s'}, "

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import stat
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -170,6 +171,12 @@ def test_suite_records_a_failed_peer_and_keeps_ours(demo_spec_path: Path, tmp_pa
     assert recorded["folds"] == {} and recorded["time_limit"] == 600.0 and recorded["excluded"] == ["RF", "XT"]
     assert recorded["budget"] == best.describe() == row["peer_budget"]  # kept with the result, as it ran
     assert "without RF,XT" in suite_report.peer_description(pd.DataFrame([row]))
+
+    recorded_again = bench_suite._peer(suite, "demo", dataset, best, tmp_path / "unused", tmp_path / "none")
+    assert (recorded_again["status"], recorded_again["seconds"]) == (row["status"], row["seconds"])  # not re-run
+    shorter = replace(best, limit_per_10k=100.0, floor_seconds=100.0)
+    again = bench_suite._peer(suite, "demo", dataset, shorter, fake_venv(tmp_path / "b", "exit 3"), tmp_path / "none")
+    assert again["status"].startswith("failed: exit 3") and again["peer_budget"] == shorter.describe()
 
 
 def test_a_peer_without_a_time_limit_passes_none_and_keeps_finished_folds(demo_spec_path: Path,
