@@ -5,6 +5,7 @@ model that also reads the row's own quantities, numeric attributes and text numb
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -16,11 +17,17 @@ from catalog_ml.cli.run import approach_main
 from catalog_ml.core.approach import Approach
 from catalog_ml.core.registry import register_approach
 from catalog_ml.data.grouping import item_names, normalise_name
+from catalog_ml.data.loading import Dataset
 from catalog_ml.errors import CatalogError
 from catalog_ml.features.fitted_cache import FittedCache, frame_digest
 from catalog_ml.features.text import TextNumbers, joined_text, numeric_attribute_matrix, quantity_features
 from catalog_ml.nn.neighbours import CosineNeighbours
-from catalog_ml.nn.sentence_embeddings import DEFAULT_TEXT_CHARS, sentence_embeddings, text_model_tag
+from catalog_ml.nn.sentence_embeddings import (
+    DEFAULT_TEXT_CHARS,
+    embed_dataset_texts,
+    sentence_embeddings,
+    text_model_tag,
+)
 
 SPACES = ("tfidf", "embedding")
 MIN_PRUNE_ROWS = 50  # on small tables a share would prune n-grams that are merely common, not ubiquitous
@@ -57,6 +64,11 @@ class KnnPrice(Approach):
     Config = KnnPriceConfig
     tasks = ("regression", "classification")
     unsaved_attributes = ("train_", "train_vectors_")  # the search indexes hold what predicting needs
+
+    @classmethod
+    def warm_cache(cls, config: KnnPriceConfig, dataset: Dataset, cache_dir: Path | None) -> None:
+        if "embedding" in [space.strip() for space in config.spaces.split(",")]:
+            embed_dataset_texts(dataset, config.embedding_text_chars, cache_dir, config.text_model)
 
     def fit(self, train: pd.DataFrame, valid: pd.DataFrame | None = None) -> None:
         c = self.config

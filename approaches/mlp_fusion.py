@@ -5,6 +5,7 @@ classes); variants: text-only, image-only, fused."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -13,10 +14,11 @@ import pandas as pd
 from catalog_ml.cli.run import approach_main
 from catalog_ml.core.approach import Approach
 from catalog_ml.core.registry import register_approach
+from catalog_ml.data.loading import Dataset
 from catalog_ml.errors import CatalogError
 from catalog_ml.features.embedding_table import embeddings_for, read_embedding_table
 from catalog_ml.features.text import TextNumbers, joined_text, scaled_attributes
-from catalog_ml.nn.sentence_embeddings import DEFAULT_TEXT_CHARS, sentence_embeddings
+from catalog_ml.nn.sentence_embeddings import DEFAULT_TEXT_CHARS, embed_dataset_texts, sentence_embeddings
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,11 @@ class MlpFusion(Approach):
     name = "mlp_fusion"
     Config = MlpFusionConfig
     tasks = ("regression", "classification")
+
+    @classmethod
+    def warm_cache(cls, config: MlpFusionConfig, dataset: Dataset, cache_dir: Path | None) -> None:
+        if config.inputs in ("text", "fused"):
+            embed_dataset_texts(dataset, config.max_text_chars, cache_dir, config.text_model)
 
     def fit(self, train: pd.DataFrame, valid: pd.DataFrame | None = None) -> None:
         import torch

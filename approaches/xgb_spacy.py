@@ -5,6 +5,7 @@ embeddings (classification: multi:softprob, keys encoded with class shares)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -18,10 +19,11 @@ from catalog_ml.core.approach import Approach, Explanation
 from catalog_ml.core.registry import register_approach
 from catalog_ml.core.resources import available_threads, requested_device
 from catalog_ml.data.grouping import item_names, near_duplicate_groups
+from catalog_ml.data.loading import Dataset
 from catalog_ml.features.brands import RARE, BrandExtractor, target_encode
 from catalog_ml.features.fitted_cache import FittedCache, array_digest, frame_digest
 from catalog_ml.features.text import TextNumbers, joined_text, numeric_attribute_matrix, quantity_features
-from catalog_ml.nn.sentence_embeddings import DEFAULT_TEXT_CHARS, sentence_embeddings
+from catalog_ml.nn.sentence_embeddings import DEFAULT_TEXT_CHARS, embed_dataset_texts, sentence_embeddings
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,11 @@ class XgbSpacy(Approach):
     Config = XgbSpacyConfig
     tasks = ("regression", "classification")
     unsaved_attributes = ("train_", "log_target_")  # once the transformers are fitted, predicting reads neither
+
+    @classmethod
+    def warm_cache(cls, config: XgbSpacyConfig, dataset: Dataset, cache_dir: Path | None) -> None:
+        if config.sentence_components:
+            embed_dataset_texts(dataset, config.sentence_text_chars, cache_dir, config.text_model)
 
     def fit(self, train: pd.DataFrame, valid: pd.DataFrame | None = None) -> None:
         c = self.config

@@ -1,6 +1,7 @@
 """``--jobs N``: folds (of one or several approaches and seeds) fitted in parallel processes write exactly what
 sequential runs write; ``--time-limit`` starts no fold that would overrun and the next call resumes."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -139,3 +140,25 @@ def test_a_ray_worker_killed_mid_job_is_retried_and_the_run_equals_a_sequential_
         pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "ray" / "demo" / "lgbm_fusion" / part),
                                       pd.read_parquet(tmp_path / "local" / "demo" / "lgbm_fusion" / part),
                                       check_exact=True)
+
+
+def test_sentence_vectors_are_computed_in_one_pass_before_any_fold(demo_template, tmp_path):
+    # a text's vector moves in its last digits with the batch it is embedded in (about 1e-7 for MiniLM): folds that
+    # embed their own rows as they come would leave vectors that depend on which fold ran first, or beside which
+    from catalog_ml.core.config import build_config
+    from catalog_ml.core.registry import get_approach
+    from catalog_ml.core.runner import RunRequest, run_approach
+    from catalog_ml.data.loading import load_dataset
+    from catalog_ml.data.spec import load_spec
+    from catalog_ml.features.text import joined_text
+    from catalog_ml.nn.sentence_embeddings import embed_dataset_texts, sentence_embeddings
+
+    dataset = load_dataset(load_spec(demo_template / "dataset.yaml"))
+    approach = get_approach("knn_price")
+    config = build_config(approach.Config, overrides=["spaces=embedding", "gbm_iterations=20"])
+    run_approach(dataset, RunRequest(approach=approach, config=config, output_root=tmp_path / "runs",
+                                     cache_dir=tmp_path / "run_cache", progress=False, folds=(2,)))
+    embed_dataset_texts(dataset, config.embedding_text_chars, tmp_path / "one_pass")
+    texts = joined_text(dataset.train, dataset.spec, config.embedding_text_chars).tolist()
+    np.testing.assert_array_equal(sentence_embeddings(texts, tmp_path / "run_cache"),
+                                  sentence_embeddings(texts, tmp_path / "one_pass"))

@@ -106,6 +106,13 @@ class Approach(ABC):
         probabilities of shape (n, len(classes)) in ``classes`` order (``classes.spread_proba`` fills the columns
         of classes a fold's model never saw)."""
 
+    @classmethod
+    def warm_cache(cls, config: Any, dataset: Any, cache_dir: Path | None) -> None:
+        """Fill, once and before any fold, the cache entries that every fold reads (sentence vectors of every row):
+        vectors computed in one pass do not depend on which folds ran first or side by side (a batch's make-up and
+        the threads change their last digits), so parallel fold jobs equal a sequential run. Default: nothing."""
+        return None
+
     def explain(self, frame: pd.DataFrame) -> Explanation | None:
         """Feature names, gain importance and per-row contributions (log1p scale) for ``frame``; None when the
         approach has no such view."""

@@ -100,6 +100,9 @@ def _run_jobs(dataset: Dataset, folds: Folds, requests: list[RunRequest], paths:
         pending += [FoldJob(i, k) for k in wanted[i] if k not in done]
     if jobs > len(pending) > 0:
         log.warning("--jobs %d: only %d fold jobs to run, so %d jobs", jobs, len(pending), len(pending))
+    if is_main_process():  # what every fold reads from the cache, computed once whatever the order of the folds
+        for i in sorted({job.run for job in pending}):
+            requests[i].approach.warm_cache(requests[i].config, dataset, requests[i].cache_dir)
     clock = _FoldClock(time_limit, len(requests))
 
     def starts(job: FoldJob) -> bool:

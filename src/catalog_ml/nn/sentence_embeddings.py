@@ -11,10 +11,12 @@ import logging
 from contextlib import nullcontext
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from catalog_ml.errors import CatalogError
+from catalog_ml.features.text import joined_text
 from catalog_ml.features.vector_store import TextVectorStore
 
 log = logging.getLogger(__name__)
@@ -104,3 +106,13 @@ def clip_text_embeddings(texts: list[str], model_name: str, weights: str, batch_
             tokens = clip.tokenizer(texts[start:start + batch_size]).to(device)
             chunks.append(model.encode_text(tokens).float().cpu().numpy())
     return np.concatenate(chunks) if chunks else np.zeros((0, clip.dim), dtype=np.float32)
+
+
+def embed_dataset_texts(dataset: Any, text_chars: int, cache_dir: Path | None, model: str = "minilm") -> None:
+    """Sentence vectors of every training and test row's text (first ``text_chars`` characters) into the cache in one
+    pass (``Approach.warm_cache``); nothing without a cache folder."""
+    if cache_dir is None:
+        return
+    frames = [dataset.train] + ([dataset.test] if dataset.test is not None else [])
+    texts = [text for frame in frames for text in joined_text(frame, dataset.spec, text_chars).tolist()]
+    sentence_embeddings(texts, cache_dir, model=model)
