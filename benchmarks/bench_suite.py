@@ -143,9 +143,7 @@ def run_dataset(suite: Suite, name: str, dataset: Dataset, spec_path: Path, fold
         return rows
     run_names = ",".join(r for r, *_ in runs if (work / "runs" / name / r / "oof.parquet").is_file())
     blend_dir = work / "runs" / name / "_blend" / "auto"
-    record = suite.step(f"{name}/blend", catalog("blend", *common[:6], "--runs", run_names, "--method", "auto",
-                                                 "--trials", "100", "--out-dir", str(blend_dir), "--submission",
-                                                 str(work / name / "blend_submission.csv")))
+    record = _blend_step(suite, f"{name}/blend", common, run_names, blend_dir, work / name / "blend_submission.csv")
     blend_score, blend_se = _blend_score(blend_dir)
     rows.append({"dataset": name, "step": "honest blend", "smape": blend_score, "se": blend_se, **record})
     print(f"  {'honest blend':20s} SMAPE {blend_score:8.3f}  {record['seconds']:7.1f} s", flush=True)
@@ -158,6 +156,12 @@ def run_dataset(suite: Suite, name: str, dataset: Dataset, spec_path: Path, fold
         if peer.enabled or f"{name}/autogluon_{budget.name}" in suite.state:
             rows.append(_peer(suite, name, dataset, budget, peer.venv, blend_dir))
     return rows
+
+
+def _blend_step(suite: Suite, key: str, common: list[str], runs: str, out_dir: Path, submission: Path) -> dict:
+    """The honest ``auto`` blend of ``runs`` (comma-separated) as a suite step."""
+    return suite.step(key, catalog("blend", *common[:6], "--runs", runs, "--method", "auto", "--trials", "100",
+                                   "--out-dir", str(out_dir), "--submission", str(submission)))
 
 
 def _blend_score(blend_dir: Path) -> tuple[float, float]:
@@ -182,9 +186,8 @@ def _preset_blends(suite: Suite, name: str, dataset: Dataset, common: list[str],
                   f"{', '.join(sorted(set(preset.approaches) - set(members)))})", flush=True)
             continue
         blend_dir = work / "runs" / name / "_blend" / f"preset_{preset.name}"
-        record = suite.step(f"{name}/preset_{preset.name}", catalog(
-            "blend", *common[:6], "--runs", ",".join(members), "--method", "auto", "--trials", "100", "--out-dir",
-            str(blend_dir), "--submission", str(work / name / f"preset_{preset.name}_submission.csv")))
+        record = _blend_step(suite, f"{name}/preset_{preset.name}", common, ",".join(members), blend_dir,
+                             work / name / f"preset_{preset.name}_submission.csv")
         score, se = _blend_score(blend_dir)
         total = record["seconds"] + sum(seconds[a] for a in members)
         found.append({"dataset": name, "step": f"preset {preset.name}", "smape": score, "se": se, "seconds": total,

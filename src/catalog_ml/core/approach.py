@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from catalog_ml.data.classes import class_codes, spread_proba
+from catalog_ml.data.loading import Dataset
 from catalog_ml.data.spec import DatasetSpec
 
 
@@ -107,7 +108,7 @@ class Approach(ABC):
         of classes a fold's model never saw)."""
 
     @classmethod
-    def warm_cache(cls, config: Any, dataset: Any, cache_dir: Path | None) -> None:
+    def warm_cache(cls, config: Any, dataset: Dataset, cache_dir: Path | None) -> None:
         """Fill, once and before any fold, the cache entries that every fold reads (sentence vectors of every row):
         vectors computed in one pass do not depend on which folds ran first or side by side (a batch's make-up and
         the threads change their last digits), so parallel fold jobs equal a sequential run. Default: nothing."""

@@ -11,10 +11,10 @@ import logging
 from contextlib import nullcontext
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from catalog_ml.data.loading import Dataset
 from catalog_ml.errors import CatalogError
 from catalog_ml.features.text import joined_text
 from catalog_ml.features.vector_store import TextVectorStore
@@ -108,7 +108,7 @@ def clip_text_embeddings(texts: list[str], model_name: str, weights: str, batch_
     return np.concatenate(chunks) if chunks else np.zeros((0, clip.dim), dtype=np.float32)
 
 
-def embed_dataset_texts(dataset: Any, text_chars: int, cache_dir: Path | None, model: str = "minilm") -> None:
+def embed_dataset_texts(dataset: Dataset, text_chars: int, cache_dir: Path | None, model: str = "minilm") -> None:
     """Sentence vectors of every training and test row's text (first ``text_chars`` characters) into the cache in one
     pass (``Approach.warm_cache``); nothing without a cache folder."""
     if cache_dir is None:
