@@ -1,7 +1,11 @@
 """One fold of one run as a job: fit it (the one place a fold model is fitted), predict its rows, encode its model;
 and a stream of such jobs, run one after another or in ``jobs`` worker processes, within an optional deadline.
 
-Every fold is seeded from (run seed, fold) alone, so a job's output does not depend on what ran beside it.
+Every fold is seeded from (run seed, fold) alone, and runs with its BLAS and OpenMP thread pools set to its thread
+share, so a job's output does not depend on what ran beside it, nor on the environment the process started in (Ray
+starts its workers with ``OMP_NUM_THREADS`` set; a plain process takes every core). Numeric libraries can round
+differently with a different thread count: a fold job's output equals a sequential run's at the same threads per job
+(``--threads T --jobs 1`` against ``--jobs N`` on N x T CPUs).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from catalog_ml.core.approach import Approach, FitContext
 from catalog_ml.core.resources import available_threads, use_threads
@@ -56,7 +61,8 @@ def fit_fold(dataset: Dataset, folds: Folds, request: RunRequest, k: int, work_d
                          work_dir=work_dir, classes=dataset.classes)
     model = request.approach(request.config, context)
     started = time.perf_counter()
-    model.fit(train, valid)
+    with threadpool_limits(limits=available_threads()):
+        model.fit(train, valid)
     return FittedFold(model=model, train=train, valid=valid, fit_seconds=time.perf_counter() - started)
 
 
@@ -76,7 +82,13 @@ def work_dir(paths: RunPaths, k: int) -> Path:
 
 
 def fold_output(dataset: Dataset, folds: Folds, request: RunRequest, k: int, work_dir: Path | None) -> FoldOutput:
-    """Fit fold ``k`` and predict its validation and test rows (checked by the task); writes nothing."""
+    """Fit fold ``k`` and predict its validation and test rows (checked by the task); writes nothing. BLAS and
+    OpenMP pools use this process's threads (``resources.available_threads``) for the whole job."""
+    with threadpool_limits(limits=available_threads()):
+        return _fold_output(dataset, folds, request, k, work_dir)
+
+
+def _fold_output(dataset: Dataset, folds: Folds, request: RunRequest, k: int, work_dir: Path | None) -> FoldOutput:
     spec = dataset.spec
     fitted = fit_fold(dataset, folds, request, k, work_dir=work_dir)
     model, valid, fit_seconds = fitted.model, fitted.valid, fitted.fit_seconds
