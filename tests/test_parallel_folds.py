@@ -9,12 +9,15 @@ from catalog_ml.cli.main import main
 
 
 @pytest.mark.parametrize(("approach", "settings"), [("tfidf_ridge", []), ("lgbm_fusion", ["--set", "max_rounds=40"])])
-def test_parallel_folds_equal_a_sequential_run(approach, settings, demo_spec_path, tmp_path, capsys):
+def test_parallel_folds_equal_a_sequential_run(approach, settings, demo_spec_path, tmp_path, capsys, monkeypatch):
+    """At the same threads per job: numeric libraries may round differently with another thread count."""
+    monkeypatch.setenv("CATALOG_ML_THREADS", "2")  # restored after the test: --threads sets it for the process
     outputs = {}
-    for jobs in ("1", "2"):
+    for jobs, threads in (("1", "1"), ("2", "2")):  # one thread per job in both
         runs = tmp_path / f"jobs{jobs}"
         assert main(["run", approach, "--dataset", str(demo_spec_path), "--runs-dir", str(runs), "--jobs", jobs,
-                     "--folds", "0,1,2", "--cache-dir", str(tmp_path / f"cache{jobs}"), *settings]) == 0
+                     "--threads", threads, "--folds", "0,1,2", "--cache-dir", str(tmp_path / f"cache{jobs}"),
+                     *settings]) == 0
         folder = runs / "demo" / approach
         outputs[jobs] = (pd.read_parquet(folder / "oof.parquet"), pd.read_parquet(folder / "test.parquet"))
     assert "3 fold jobs in 2 parallel processes of 1 thread(s) each" in capsys.readouterr().err
@@ -96,13 +99,16 @@ def test_multi_run_mistakes_are_one_line(arguments, message, demo_spec_path, tmp
     assert message in capsys.readouterr().err
 
 
-def test_ray_executor_on_a_local_two_cpu_ray_equals_a_sequential_run(demo_spec_path, tmp_path, capsys):
+def test_ray_executor_on_a_local_two_cpu_ray_equals_a_sequential_run(demo_spec_path, tmp_path, capsys,
+                                                                      monkeypatch):
     pytest.importorskip("ray")
+    monkeypatch.setenv("CATALOG_ML_THREADS", "2")
     common = ["run", "tfidf_ridge,median_baseline", "--dataset", str(demo_spec_path), "--folds", "0,1"]
     assert main([*common, "--runs-dir", str(tmp_path / "ray"), "--executor", "ray", "--jobs", "2", "--threads", "2",
                  "--cache-dir", str(tmp_path / "c1")]) == 0
     assert "4 fold jobs as Ray tasks, 2 at a time, 1 CPU(s) each" in capsys.readouterr().err
-    assert main([*common, "--runs-dir", str(tmp_path / "local"), "--cache-dir", str(tmp_path / "c2")]) == 0
+    assert main([*common, "--runs-dir", str(tmp_path / "local"), "--threads", "1",
+                 "--cache-dir", str(tmp_path / "c2")]) == 0
     for name in ("tfidf_ridge", "median_baseline"):
         for part in ("oof.parquet", "test.parquet"):
             pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "ray" / "demo" / name / part),
@@ -125,8 +131,10 @@ def test_ray_mistakes_are_one_line_within_seconds(arguments, message, demo_spec_
     assert message in capsys.readouterr().err and time.perf_counter() - started < 10
 
 
-def test_a_ray_worker_killed_mid_job_is_retried_and_the_run_equals_a_sequential_one(demo_spec_path, tmp_path):
+def test_a_ray_worker_killed_mid_job_is_retried_and_the_run_equals_a_sequential_one(demo_spec_path, tmp_path,
+                                                                                    monkeypatch):
     pytest.importorskip("ray")
+    monkeypatch.setenv("CATALOG_ML_THREADS", "2")  # a local Ray of 2 CPUs: 1 per job, as the sequential run
     import os
     import signal
     import threading
@@ -159,7 +167,8 @@ def test_a_ray_worker_killed_mid_job_is_retried_and_the_run_equals_a_sequential_
                  "--cache-dir", str(tmp_path / "c1")]) == 0
     killer.join()
     assert killed, "no Ray task was seen running"
-    assert main([*common, "--runs-dir", str(tmp_path / "local"), "--cache-dir", str(tmp_path / "c2")]) == 0
+    assert main([*common, "--runs-dir", str(tmp_path / "local"), "--threads", "1",
+                 "--cache-dir", str(tmp_path / "c2")]) == 0
     for part in ("oof.parquet", "test.parquet"):
         pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "ray" / "demo" / "lgbm_fusion" / part),
                                       pd.read_parquet(tmp_path / "local" / "demo" / "lgbm_fusion" / part),
