@@ -83,12 +83,8 @@ def work_dir(paths: RunPaths, k: int) -> Path:
 
 def fold_output(dataset: Dataset, folds: Folds, request: RunRequest, k: int, work_dir: Path | None) -> FoldOutput:
     """Fit fold ``k`` and predict its validation and test rows (checked by the task); writes nothing. BLAS and
-    OpenMP pools use this process's threads (``resources.available_threads``) for the whole job."""
-    with threadpool_limits(limits=available_threads()):
-        return _fold_output(dataset, folds, request, k, work_dir)
-
-
-def _fold_output(dataset: Dataset, folds: Folds, request: RunRequest, k: int, work_dir: Path | None) -> FoldOutput:
+    OpenMP pools use this process's threads (``resources.available_threads``) for the fit (``fit_fold``) and the
+    predictions."""
     spec = dataset.spec
     fitted = fit_fold(dataset, folds, request, k, work_dir=work_dir)
     model, valid, fit_seconds = fitted.model, fitted.valid, fitted.fit_seconds
@@ -96,13 +92,14 @@ def _fold_output(dataset: Dataset, folds: Folds, request: RunRequest, k: int, wo
     started = time.perf_counter()
     oof = test = None
     score: dict[str, Any] = {"fold": k, "rows": 0}
-    if valid is not None:
-        valid_pred = task.checked(model.predict(valid), len(valid), f"{source}, validation rows")
-        oof = task.frame(valid[spec.id_column].to_numpy(), valid_pred, k)
-        score.update(rows=len(valid), **task.scores(task.target(valid[spec.target]), valid_pred))
-    if dataset.test is not None:
-        test_pred = task.checked(model.predict(dataset.test), len(dataset.test), f"{source}, test rows")
-        test = task.frame(dataset.test[spec.id_column].to_numpy(), test_pred)
+    with threadpool_limits(limits=available_threads()):
+        if valid is not None:
+            valid_pred = task.checked(model.predict(valid), len(valid), f"{source}, validation rows")
+            oof = task.frame(valid[spec.id_column].to_numpy(), valid_pred, k)
+            score.update(rows=len(valid), **task.scores(task.target(valid[spec.target]), valid_pred))
+        if dataset.test is not None:
+            test_pred = task.checked(model.predict(dataset.test), len(dataset.test), f"{source}, test rows")
+            test = task.frame(dataset.test[spec.id_column].to_numpy(), test_pred)
     score.update(fit_seconds=fit_seconds, predict_seconds=time.perf_counter() - started, **model.report())
     saved = encode_model(model, folds.hash) if request.saves_models else None
     return FoldOutput(k, oof, test, score, saved)
