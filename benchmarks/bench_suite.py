@@ -8,8 +8,8 @@ Per dataset (specs in benchmarks/specs; a dataset whose folder is absent is skip
      best: what ``catalog-ml fit --preset P`` gives; its time is its runs' time plus its blend)
   4. the peer, AutoGluon-Tabular (log1p target, MAE; text and attribute columns) in its own environment, at budgets a
      user would give it, fixed per table size and independent of our time (PEER_BUDGETS): medium_quality without a
-     time limit, best_quality with 10 minutes per 10k rows (at least 10 minutes); each under a hard timeout ("did not
-     finish" is recorded with the folds that did)
+     time limit, best_quality with 10 minutes per 10k rows (at least 5 minutes); each under a hard timeout ("did not
+     finish" is recorded with the folds that did); on tables up to --peer-max-rows (10,000) rows
 Every finished step is recorded in WORK_DIR/suite_state.json and skipped by a re-run, so an interrupted suite goes
 on where it stopped. ``--synthetic 75000,750000`` also times the core approaches on generated catalogues of those
 sizes; ``SIZE:FOLDS`` runs only those folds there (``750000:0``: one fold of five, timed per fold).
@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import yaml
 from autogluon_peer import EXCLUDED_MODELS, PeerBudget, aligned_predictions, run_autogluon
-from common import SPECS, real_dataset, run_bounded
+from common import SPECS, code_version, real_dataset, run_bounded
 from suite_report import ASSETS, dominant_steps, write_assets
 
 from catalog_ml.core.metrics import smape
@@ -50,15 +50,22 @@ APPROACHES = ("median_baseline", "tfidf_ridge", "xgb_spacy", "lgbm_fusion", "knn
 SCALE_APPROACHES = ("median_baseline", "tfidf_ridge", "lgbm_fusion")
 
 
-# The peer at budgets a user would give it, fixed per table size (not our time): medium_quality as it comes (no
-# limit; RandomForest/ExtraTrees included, they have no share to overrun) and best_quality with 10 minutes per 10k
-# rows, at least 10 minutes (each fold a fifth). At 5 minutes per 10k rows (60 s a fold) best_quality fitted no model
-# on books (6,237 rows of long synopses), where feature generation alone takes about 17 s of a fold.
+# The peer at budgets a user would give it, fixed per table size (not our time), as the issue that asked for them
+# suggests: medium_quality without a time limit (its default) and best_quality with 10 minutes per 10k rows, at least
+# 5 minutes (each fold a fifth); RandomForest/ExtraTrees out of both (EXCLUDED_MODELS says why). Twice that best
+# budget (at least 10 minutes) moved amazon, flipkart and mercari5k by 0.0-0.4 points, within one standard error.
+# books (6,237 rows of long synopses) gets no best_quality model at either: its bagged LightGBM needs about 5
+# minutes a fold. medium_quality's hard stop (an hour per 10k rows, at least 20 minutes) only catches a hung run.
 PEER_BUDGETS = (
-    PeerBudget("medium", "medium_quality", limit_per_10k=None, timeout_per_10k=1200.0, floor_seconds=600.0),
-    PeerBudget("best", "best_quality", limit_per_10k=600.0, timeout_per_10k=0.0, floor_seconds=600.0,
+    PeerBudget("medium", "medium_quality", limit_per_10k=None, timeout_per_10k=3600.0, floor_seconds=1200.0,
+               exclude=EXCLUDED_MODELS),
+    PeerBudget("best", "best_quality", limit_per_10k=600.0, timeout_per_10k=0.0, floor_seconds=300.0,
                exclude=EXCLUDED_MODELS),
 )
+# On 2 cores the peer at these budgets takes about 30 minutes on bigbasket (27,555 rows: best_quality alone) and
+# over 2 hours on myntra_styles (44k rows), so the suite runs it on tables up to this many rows; --peer-max-rows 0
+# runs it everywhere. A result recorded at the same budget is shown on any table.
+PEER_MAX_ROWS = 10_000
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,11 @@ class PeerSettings:
     enabled: bool
     venv: Path
     budgets: tuple[PeerBudget, ...] = PEER_BUDGETS
+    max_rows: int = PEER_MAX_ROWS  # larger tables only show results already recorded; 0: no cap
+
+    def runs_on(self, rows: int) -> bool:
+        """Whether AutoGluon fits are started on a table of ``rows`` rows."""
+        return self.enabled and (self.max_rows <= 0 or rows <= self.max_rows)
 
 
 class Suite:
@@ -90,7 +102,7 @@ class Suite:
             run = run_bounded(command, self.step_timeout, output, env)
             output.seek(0)
             text = output.read()
-        record = {"seconds": run.seconds, "peak_mb": run.peak_mb, "ok": run.exit_code == 0}
+        record = {"seconds": run.seconds, "peak_mb": run.peak_mb, "ok": run.exit_code == 0, "commit": code_version()}
         if run.overran:
             record.update(ok=False, status=f"did not finish in {self.step_timeout:.0f} s")
             print(f"  {key}: {record['status']}", file=sys.stderr, flush=True)
@@ -152,10 +164,24 @@ def run_dataset(suite: Suite, name: str, dataset: Dataset, spec_path: Path, fold
                  "rows": len(dataset.train), "seconds": our_seconds, "peak_mb": max(r["peak_mb"] for r in rows),
                  "ok": True})
     rows += _preset_blends(suite, name, dataset, common, rows)
-    for budget in peer.budgets:  # a recorded peer result is shown even with --no-peer
-        if peer.enabled or f"{name}/autogluon_{budget.name}" in suite.state:
+    for budget in peer.budgets:  # a result recorded at this budget is shown even where no fit is started
+        recorded = _recorded_at(suite.state.get(f"{name}/autogluon_{budget.name}"), budget, len(dataset.train))
+        if recorded or peer.runs_on(len(dataset.train)):
             rows.append(_peer(suite, name, dataset, budget, peer.venv, blend_dir))
+        elif peer.enabled:
+            print(f"  AutoGluon {budget.presets}: not run, {len(dataset.train):,} rows is over --peer-max-rows "
+                  f"{peer.max_rows:,}", flush=True)
     return rows
+
+
+def _recorded_at(record: dict | None, budget: PeerBudget, rows: int) -> bool:
+    """Whether a recorded peer result ran at ``budget``'s settings on a table of ``rows`` rows: the same preset, time
+    limit and models left out, and for a run that was stopped, the same hard timeout."""
+    if record is None:
+        return False
+    same = (record.get("presets", budget.presets) == budget.presets and record.get("time_limit") ==
+            budget.time_limit(rows) and sorted(record.get("excluded", [])) == sorted(budget.exclude))
+    return same and (record.get("status") == "ok" or record.get("hard_timeout") == budget.hard_timeout(rows))
 
 
 def _blend_step(suite: Suite, key: str, common: list[str], runs: str, out_dir: Path, submission: Path) -> dict:
@@ -222,10 +248,9 @@ def _peer(suite: Suite, name: str, dataset: Dataset, budget: PeerBudget, venv: P
     """AutoGluon at ``budget`` on our folds (once; recorded), fold by fold beside our honest blend."""
     key = f"{name}/autogluon_{budget.name}"
     rows = len(dataset.train)
-    recorded = suite.state.get(key, {}).get("budget")
-    if recorded is not None and recorded != budget.describe():  # another budget's result is not this one's
-        print(f"  AutoGluon {budget.presets}: the recorded result ran at another budget ({recorded}); running "
-              "again", flush=True)
+    if key in suite.state and not _recorded_at(suite.state[key], budget, rows):  # not this budget's result
+        print(f"  AutoGluon {budget.presets}: the recorded result ran at another budget "
+              f"({suite.state[key].get('budget')}); running again", flush=True)
         del suite.state[key]
     if key not in suite.state:
         limit = budget.time_limit(rows)
@@ -236,8 +261,9 @@ def _peer(suite: Suite, name: str, dataset: Dataset, budget: PeerBudget, venv: P
         shutil.rmtree(out_dir / "folds", ignore_errors=True)  # folds of a stopped attempt: its time is the whole run's
         result = run_autogluon(dataset, folds, limit, out_dir, venv,
                                presets=budget.presets, exclude=budget.exclude, hard_timeout=budget.hard_timeout(rows))
-        record = {"status": result.status, "seconds": result.seconds, "folds": {}, "excluded": list(budget.exclude),
-                  "time_limit": limit, "budget": budget.describe()}
+        record = {"status": result.status, "seconds": result.seconds, "folds": {}, "presets": budget.presets,
+                  "excluded": list(budget.exclude), "time_limit": limit, "hard_timeout": budget.hard_timeout(rows),
+                  "budget": budget.describe()}
         if result.predictions is not None:
             pred = aligned_predictions(result.predictions, dataset.train[dataset.spec.id_column].to_numpy(),
                                        ["pred"])[:, 0]
@@ -316,23 +342,27 @@ def main(argv: list[str] | None = None) -> int:
                         help="when medium_quality (no time limit) is stopped, per 10k rows (default %(default)s s, "
                              f"at least {PEER_BUDGETS[0].floor_seconds:.0f} s)")
     parser.add_argument("--autogluon-exclude", default=",".join(EXCLUDED_MODELS),
-                        help="AutoGluon model types best_quality leaves out (default %(default)s: they ignore their "
-                             "time share on 2 cores; '' runs the full preset)")
+                        help="AutoGluon model types both presets leave out (default %(default)s: on 2 cores they "
+                             "ignore their time share and take longer than all other models; '' runs the full "
+                             "presets)")
+    parser.add_argument("--peer-max-rows", type=int, default=PEER_MAX_ROWS,
+                        help="start AutoGluon only on tables up to this many rows (default %(default)s, so the suite "
+                             "stays near 2 hours on 2 cores; 0: every table). Recorded results are shown anyway")
     parser.add_argument("--assets", action="store_true", help="write benchmark_suite.md and .png into --assets-dir")
     parser.add_argument("--assets-dir", type=Path, default=ASSETS, help="where --assets writes (default: assets/)")
     args = parser.parse_args(argv)
     args.work_dir.mkdir(parents=True, exist_ok=True)
     suite = Suite(args.work_dir, args.step_timeout, ("--jobs", str(args.jobs), "--executor", args.executor))
     medium, best = PEER_BUDGETS
-    budgets = (replace(medium, timeout_per_10k=args.medium_timeout_per_10k),
-               replace(best, limit_per_10k=args.best_seconds_per_10k,
-                       exclude=tuple(filter(None, args.autogluon_exclude.split(",")))))
+    excluded = tuple(filter(None, args.autogluon_exclude.split(",")))
+    budgets = (replace(medium, timeout_per_10k=args.medium_timeout_per_10k, exclude=excluded),
+               replace(best, limit_per_10k=args.best_seconds_per_10k, exclude=excluded))
     chosen = args.peers.split(",") if args.peers else []
     unknown = set(chosen) - {b.name for b in budgets}
     if unknown:
         parser.error(f"unknown --peers {', '.join(sorted(unknown))} (known: {', '.join(b.name for b in budgets)})")
     peer = PeerSettings(args.peer, args.autogluon_venv or args.work_dir / "autogluon-venv",
-                        tuple(b for b in budgets if b.name in chosen))
+                        tuple(b for b in budgets if b.name in chosen), args.peer_max_rows)
     rows: list[dict] = []
     for name in filter(None, args.datasets.split(",")):
         dataset = real_dataset(name, args.work_dir)

@@ -37,6 +37,20 @@ def real_dataset(name: str, work_dir: Path, n_folds: int = 5, seed: int = 42) ->
     return dataset
 
 
+def code_version() -> str:
+    """The project's commit (short hash; "+changes" when tracked code or benchmarks differ from it), or "unknown"."""
+    def git(*arguments: str) -> str:
+        return subprocess.run(["git", "-C", str(BENCHMARKS.parent), *arguments], capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        changed = git("status", "--porcelain", "--untracked-files=no", "--", "src", "benchmarks")
+        return commit + ("+changes" if changed else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
 def machine_description() -> str:
     """The machine in one line: CPU model and cores, bf16 support (MiniLM speed depends on it), memory, GPU."""
     from catalog_ml.nn.precision import cpu_has_native_bf16

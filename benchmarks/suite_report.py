@@ -142,6 +142,15 @@ def peer_description(table: pd.DataFrame) -> str:
             "time): " + "; ".join(budgets) + ".\n\n") if budgets else ""
 
 
+def code_versions(table: pd.DataFrame) -> str:
+    """Which commits our steps ran at (each step is recorded with its own; a resumed suite can mix them)."""
+    if "commit" not in table.columns:
+        return ""
+    counts = table["commit"].dropna().value_counts()
+    return ("Our steps ran at commit " + ", ".join(f"{commit} ({count} steps)" for commit, count in counts.items())
+            + ".\n\n") if len(counts) else ""
+
+
 def dominant_steps(table: pd.DataFrame, top: int = 5) -> str:
     """The steps that took most of the suite's time, as one sentence."""
     steps = table[table["step"] != "ours: total"].dropna(subset=["seconds"])
@@ -160,7 +169,7 @@ def write_assets(table: pd.DataFrame, command: str, work: Path, assets: Path = A
               f"seconds. Our honest blend's time is the sum of every step on the table (embeddings, every run, the "
               f"blend); a preset's is its runs plus its blend. The ratios compare each system with the better "
               f"AutoGluon run on that table (negative SMAPE: better than it; time below 1x: faster).\n\n"
-              f"{peer_description(table)}")
+              f"{peer_description(table)}{code_versions(table)}")
     text = header + markdown_table(summary_table(table)) + "\n\nEach system against the better AutoGluon run:\n\n"
     text += markdown_table(comparison_table(table)) + "\n"
     text += f"\n{dominant_steps(table)}\n\nEvery step's SMAPE:\n\n" + markdown_table(steps_table(table)) + "\n"

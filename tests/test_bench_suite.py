@@ -118,11 +118,25 @@ def test_comparison_tables_show_errors_times_and_ratios_to_the_better_peer(tmp_p
 
 def test_peer_budgets_are_fixed_by_table_size_not_by_our_time() -> None:
     medium, best = bench_suite.PEER_BUDGETS
-    assert medium.time_limit(1_000) is None and medium.hard_timeout(1_000) == 600.0  # the floor
-    assert medium.hard_timeout(50_000) == 6_000.0
-    assert best.time_limit(1_000) == 600.0 and best.time_limit(30_000) == 1_800.0
+    assert medium.time_limit(1_000) is None and medium.hard_timeout(1_000) == 1_200.0  # the floor
+    assert medium.hard_timeout(50_000) == 18_000.0
+    assert best.time_limit(1_000) == 300.0 and best.time_limit(30_000) == 1_800.0
     assert best.hard_timeout(30_000) == 1_800.0 * autogluon_peer.GRACE + autogluon_peer.GRACE_SECONDS
-    assert "no time limit" in medium.describe() and "without RF,XT" in best.describe()
+    assert "no time limit" in medium.describe() and all("without RF,XT" in b.describe() for b in (medium, best))
+
+
+def test_the_peer_starts_only_on_tables_up_to_its_row_cap_and_shows_results_recorded_at_its_budget() -> None:
+    capped, uncapped = bench_suite.PeerSettings(True, Path()), bench_suite.PeerSettings(True, Path(), max_rows=0)
+    assert capped.runs_on(10_000) and not capped.runs_on(10_001) and uncapped.runs_on(10 ** 7)
+    assert not bench_suite.PeerSettings(False, Path()).runs_on(100)
+    best = bench_suite.PEER_BUDGETS[1]
+    ran = {"status": "ok", "time_limit": best.time_limit(27_555), "excluded": ["XT", "RF"]}
+    assert bench_suite._recorded_at(ran, best, 27_555)  # shown on a table over the cap, never re-run
+    assert not bench_suite._recorded_at(ran, best, 1_000)  # another time limit: another budget
+    assert not bench_suite._recorded_at({**ran, "excluded": []}, best, 27_555)
+    stopped = {**ran, "status": "did not finish in 900 s", "hard_timeout": 900.0}
+    assert not bench_suite._recorded_at(stopped, best, 27_555)  # stopped sooner than this budget would stop it
+    assert bench_suite._recorded_at({**stopped, "hard_timeout": best.hard_timeout(27_555)}, best, 27_555)
 
 
 def test_peer_crash_overrun_and_install_failure_are_reported(demo_spec_path: Path, tmp_path: Path) -> None:
@@ -168,7 +182,7 @@ def test_suite_records_a_failed_peer_and_keeps_ours(demo_spec_path: Path, tmp_pa
     row = bench_suite._peer(suite, "demo", dataset, best, fake_venv(tmp_path, "exit 2"), tmp_path / "no-blend")
     assert row["step"] == "AutoGluon best_quality" and row["status"].startswith("failed: exit 2") and not row["ok"]
     recorded = json.loads((tmp_path / "suite_state.json").read_text())["demo/autogluon_best"]
-    assert recorded["folds"] == {} and recorded["time_limit"] == 600.0 and recorded["excluded"] == ["RF", "XT"]
+    assert recorded["folds"] == {} and recorded["time_limit"] == 300.0 and recorded["excluded"] == ["RF", "XT"]
     assert recorded["budget"] == best.describe() == row["peer_budget"]  # kept with the result, as it ran
     assert "without RF,XT" in suite_report.peer_description(pd.DataFrame([row]))
 
