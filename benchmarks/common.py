@@ -38,15 +38,17 @@ def real_dataset(name: str, work_dir: Path, n_folds: int = 5, seed: int = 42) ->
 
 
 def code_version() -> str:
-    """The project's commit (short hash; "+changes" when tracked code or benchmarks differ from it), or "unknown"."""
+    """The last commit that changed the package (src/; short hash, "+changes" when src/ differs from it), or
+    "unknown" outside git. Commits of docs, tests or benchmarks do not change it, so a suite resumed across them
+    still reports one version of our code."""
     def git(*arguments: str) -> str:
         return subprocess.run(["git", "-C", str(BENCHMARKS.parent), *arguments], capture_output=True, text=True,
                               check=True).stdout.strip()
 
     try:
-        commit = git("rev-parse", "--short", "HEAD")
-        changed = git("status", "--porcelain", "--untracked-files=no", "--", "src", "benchmarks")
-        return commit + ("+changes" if changed else "")
+        commit = git("log", "-1", "--format=%h", "--", "src")
+        changed = git("status", "--porcelain", "--untracked-files=no", "--", "src")
+        return (commit or "unknown") + ("+changes" if changed else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
