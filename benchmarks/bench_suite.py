@@ -284,7 +284,8 @@ def _peer(suite: Suite, name: str, dataset: Dataset, budget: PeerBudget, venv: P
     complete = np.isfinite(record.get("smape", float("nan")))
     status = record["status"]
     if status != "ok" and record["folds"]:
-        status += f" ({len(record['folds'])} folds done, mean {np.mean(list(record['folds'].values())):.2f})"
+        done = len(record["folds"])
+        status += f" ({done} fold{'s' * (done > 1)} done, mean {np.mean(list(record['folds'].values())):.2f})"
     print(f"  AutoGluon {budget.presets}: {status}, SMAPE {record.get('smape', float('nan')):.3f}, "
           f"{record['seconds']:.0f} s", flush=True)
     return {"dataset": name, "step": f"AutoGluon {budget.presets}", "status": None if complete else status,

@@ -120,7 +120,8 @@ def summary_table(table: pd.DataFrame) -> pd.DataFrame:
 def peer_fold_table(table: pd.DataFrame, work: Path) -> pd.DataFrame:
     """Fold by fold: our honest blend against each AutoGluon run (difference negative: ours is better)."""
     rows = []
-    for _, peer in _real(table)[table["step"].str.startswith(PEER_PREFIX)].iterrows():
+    real = _real(table)
+    for _, peer in real[real["step"].str.startswith(PEER_PREFIX)].iterrows():
         folds = json.loads(peer.get("autogluon_folds") or "{}")
         scores_path = work / "runs" / peer["dataset"] / "_blend" / "auto" / "fold_scores.csv"
         if not folds or not scores_path.is_file():

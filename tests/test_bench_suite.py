@@ -207,7 +207,7 @@ def test_a_peer_without_a_time_limit_passes_none_and_keeps_finished_folds(demo_s
     row = bench_suite._peer(suite, "demo", dataset, medium, fake_venv(tmp_path, writes_fold_0), tmp_path / "none")
     log = (tmp_path / "autogluon" / "demo" / "medium" / "autogluon.log").read_text()
     assert "--presets medium_quality" in log and "--time-limit" not in log
-    assert "(1 folds done, mean" in row["status"] and not np.isfinite(row["smape"])
+    assert "(1 fold done, mean" in row["status"] and not np.isfinite(row["smape"])
     assert list(json.loads(row["autogluon_folds"])) == ["0"]
 
 

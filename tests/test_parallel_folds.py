@@ -99,24 +99,6 @@ def test_multi_run_mistakes_are_one_line(arguments, message, demo_spec_path, tmp
     assert message in capsys.readouterr().err
 
 
-def test_ray_executor_on_a_local_two_cpu_ray_equals_a_sequential_run(demo_spec_path, tmp_path, capsys,
-                                                                      monkeypatch):
-    pytest.importorskip("ray")
-    monkeypatch.setenv("CATALOG_ML_THREADS", "2")
-    common = ["run", "tfidf_ridge,median_baseline", "--dataset", str(demo_spec_path), "--folds", "0,1"]
-    assert main([*common, "--runs-dir", str(tmp_path / "ray"), "--executor", "ray", "--jobs", "2", "--threads", "2",
-                 "--cache-dir", str(tmp_path / "c1")]) == 0
-    assert "4 fold jobs as Ray tasks, 2 at a time, 1 CPU(s) each" in capsys.readouterr().err
-    assert main([*common, "--runs-dir", str(tmp_path / "local"), "--threads", "1",
-                 "--cache-dir", str(tmp_path / "c2")]) == 0
-    for name in ("tfidf_ridge", "median_baseline"):
-        for part in ("oof.parquet", "test.parquet"):
-            pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "ray" / "demo" / name / part),
-                                          pd.read_parquet(tmp_path / "local" / "demo" / name / part),
-                                          check_exact=True)
-        assert (tmp_path / "ray" / "demo" / name / "models" / "fold_1" / "manifest.json").is_file()
-
-
 @pytest.mark.parametrize(("arguments", "message"), [
     (["--executor", "ray", "--ray-address", "127.0.0.1:9"], "no Ray cluster answers there"),
     (["--executor", "ray", "--ray-address", "nonsense"], "expected HOST:PORT"),
@@ -132,7 +114,9 @@ def test_ray_mistakes_are_one_line_within_seconds(arguments, message, demo_spec_
 
 
 def test_a_ray_worker_killed_mid_job_is_retried_and_the_run_equals_a_sequential_one(demo_spec_path, tmp_path,
-                                                                                    monkeypatch):
+                                                                                    capsys, monkeypatch):
+    # one local Ray for both checks (starting one takes seconds): two approaches share the fold jobs, and a worker
+    # killed in the middle of a fit costs a retry, not a different result
     pytest.importorskip("ray")
     monkeypatch.setenv("CATALOG_ML_THREADS", "2")  # a local Ray of 2 CPUs: 1 per job, as the sequential run
     import os
@@ -159,20 +143,24 @@ def test_a_ray_worker_killed_mid_job_is_retried_and_the_run_equals_a_sequential_
                         return
             time.sleep(0.05)
 
-    common = ["run", "lgbm_fusion", "--dataset", str(demo_spec_path), "--folds", "0,1", "--set", "max_rounds=1500",
-              "--set", "early_stopping_rounds=1500"]  # folds of a few seconds: long enough to be caught running
+    common = ["run", "lgbm_fusion,median_baseline", "--dataset", str(demo_spec_path), "--folds", "0,1", "--set",
+              "lgbm_fusion.max_rounds=1500", "--set", "lgbm_fusion.early_stopping_rounds=1500"]  # a few seconds a fold:
+    # long enough to be caught running
     killer = threading.Thread(target=kill_first_running_task)
     killer.start()
     assert main([*common, "--runs-dir", str(tmp_path / "ray"), "--executor", "ray", "--jobs", "2",
                  "--cache-dir", str(tmp_path / "c1")]) == 0
     killer.join()
     assert killed, "no Ray task was seen running"
+    assert "4 fold jobs as Ray tasks, 2 at a time, 1 CPU(s) each" in capsys.readouterr().err
     assert main([*common, "--runs-dir", str(tmp_path / "local"), "--threads", "1",
                  "--cache-dir", str(tmp_path / "c2")]) == 0
-    for part in ("oof.parquet", "test.parquet"):
-        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "ray" / "demo" / "lgbm_fusion" / part),
-                                      pd.read_parquet(tmp_path / "local" / "demo" / "lgbm_fusion" / part),
-                                      check_exact=True)
+    for name in ("lgbm_fusion", "median_baseline"):
+        for part in ("oof.parquet", "test.parquet"):
+            pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "ray" / "demo" / name / part),
+                                          pd.read_parquet(tmp_path / "local" / "demo" / name / part),
+                                          check_exact=True)
+        assert (tmp_path / "ray" / "demo" / name / "models" / "fold_1" / "manifest.json").is_file()
 
 
 def test_sentence_vectors_are_computed_in_one_pass_before_any_fold(demo_template, tmp_path):
