@@ -148,8 +148,8 @@ def code_versions(table: pd.DataFrame) -> str:
     if "commit" not in table.columns:
         return ""
     counts = table["commit"].dropna().value_counts()
-    return ("Our steps ran at commit " + ", ".join(f"{commit} ({count} steps)" for commit, count in counts.items())
-            + ".\n\n") if len(counts) else ""
+    listed = ", ".join(f"{commit} ({count} step{'s' * (count > 1)})" for commit, count in counts.items())
+    return f"Our steps ran at commit {listed}.\n\n" if len(counts) else ""
 
 
 def dominant_steps(table: pd.DataFrame, top: int = 5) -> str:

@@ -143,9 +143,9 @@ def test_a_ray_worker_killed_mid_job_is_retried_and_the_run_equals_a_sequential_
                         return
             time.sleep(0.05)
 
+    # lgbm_fusion's folds take a few seconds: long enough to be caught running
     common = ["run", "lgbm_fusion,median_baseline", "--dataset", str(demo_spec_path), "--folds", "0,1", "--set",
-              "lgbm_fusion.max_rounds=1500", "--set", "lgbm_fusion.early_stopping_rounds=1500"]  # a few seconds a fold:
-    # long enough to be caught running
+              "lgbm_fusion.max_rounds=1500", "--set", "lgbm_fusion.early_stopping_rounds=1500"]
     killer = threading.Thread(target=kill_first_running_task)
     killer.start()
     assert main([*common, "--runs-dir", str(tmp_path / "ray"), "--executor", "ray", "--jobs", "2",
