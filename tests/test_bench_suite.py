@@ -131,12 +131,14 @@ def test_the_peer_starts_only_on_tables_up_to_its_row_cap_and_shows_results_reco
     assert not bench_suite.PeerSettings(False, Path()).runs_on(100)
     best = bench_suite.PEER_BUDGETS[1]
     ran = {"status": "ok", "time_limit": best.time_limit(27_555), "excluded": ["XT", "RF"]}
-    assert bench_suite._recorded_at(ran, best, 27_555)  # shown on a table over the cap, never re-run
-    assert not bench_suite._recorded_at(ran, best, 1_000)  # another time limit: another budget
-    assert not bench_suite._recorded_at({**ran, "excluded": []}, best, 27_555)
+    stop = best.hard_timeout(27_555)
+    assert bench_suite._recorded_at(ran, best, 27_555, stop)  # shown on a table over the cap, never re-run
+    assert not bench_suite._recorded_at(ran, best, 1_000, stop)  # another time limit: another budget
+    assert not bench_suite._recorded_at({**ran, "excluded": []}, best, 27_555, stop)
     stopped = {**ran, "status": "did not finish in 900 s", "hard_timeout": 900.0}
-    assert not bench_suite._recorded_at(stopped, best, 27_555)  # stopped sooner than this budget would stop it
-    assert bench_suite._recorded_at({**stopped, "hard_timeout": best.hard_timeout(27_555)}, best, 27_555)
+    assert not bench_suite._recorded_at(stopped, best, 27_555, stop)  # stopped sooner than it would be now
+    assert bench_suite._recorded_at(stopped, best, 27_555, 900.0)  # as long as the suite's budget allows now
+    assert bench_suite._recorded_at({**stopped, "hard_timeout": stop}, best, 27_555, stop)
 
 
 def test_peer_crash_overrun_and_install_failure_are_reported(demo_spec_path: Path, tmp_path: Path) -> None:
@@ -179,17 +181,18 @@ def test_suite_records_a_failed_peer_and_keeps_ours(demo_spec_path: Path, tmp_pa
     dataset = load_dataset(load_spec(demo_spec_path))
     suite = bench_suite.Suite(tmp_path)
     best = bench_suite.PEER_BUDGETS[1]
-    row = bench_suite._peer(suite, "demo", dataset, best, fake_venv(tmp_path, "exit 2"), tmp_path / "no-blend")
+    stop = best.hard_timeout(len(dataset.train))
+    row = bench_suite._peer(suite, "demo", dataset, best, fake_venv(tmp_path, "exit 2"), stop)
     assert row["step"] == "AutoGluon best_quality" and row["status"].startswith("failed: exit 2") and not row["ok"]
     recorded = json.loads((tmp_path / "suite_state.json").read_text())["demo/autogluon_best"]
     assert recorded["folds"] == {} and recorded["time_limit"] == 300.0 and recorded["excluded"] == ["RF", "XT"]
     assert recorded["budget"] == best.describe() == row["peer_budget"]  # kept with the result, as it ran
     assert "without RF,XT" in suite_report.peer_description(pd.DataFrame([row]))
 
-    recorded_again = bench_suite._peer(suite, "demo", dataset, best, tmp_path / "unused", tmp_path / "none")
+    recorded_again = bench_suite._peer(suite, "demo", dataset, best, tmp_path / "unused", stop)
     assert (recorded_again["status"], recorded_again["seconds"]) == (row["status"], row["seconds"])  # not re-run
     shorter = replace(best, limit_per_10k=100.0, floor_seconds=100.0)
-    again = bench_suite._peer(suite, "demo", dataset, shorter, fake_venv(tmp_path / "b", "exit 3"), tmp_path / "none")
+    again = bench_suite._peer(suite, "demo", dataset, shorter, fake_venv(tmp_path / "b", "exit 3"), stop)
     assert again["status"].startswith("failed: exit 3") and again["peer_budget"] == shorter.describe()
 
 
@@ -204,11 +207,34 @@ def test_a_peer_without_a_time_limit_passes_none_and_keeps_finished_folds(demo_s
                      f"'fold': 0, 'pred': 10.0}}).to_parquet(o / 'fold_0.parquet')\" \"$@\"; exit 1")
     suite = bench_suite.Suite(tmp_path)
     medium = bench_suite.PEER_BUDGETS[0]
-    row = bench_suite._peer(suite, "demo", dataset, medium, fake_venv(tmp_path, writes_fold_0), tmp_path / "none")
+    row = bench_suite._peer(suite, "demo", dataset, medium, fake_venv(tmp_path, writes_fold_0), 60.0)
     log = (tmp_path / "autogluon" / "demo" / "medium" / "autogluon.log").read_text()
     assert "--presets medium_quality" in log and "--time-limit" not in log
     assert "(1 fold done, mean" in row["status"] and not np.isfinite(row["smape"])
     assert list(json.loads(row["autogluon_folds"])) == ["0"]
+
+
+def test_the_peer_runs_after_our_steps_within_the_suites_budget(demo_spec_path: Path, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    dataset = load_dataset(load_spec(demo_spec_path))
+    suite = bench_suite.Suite(tmp_path)
+    suite.remember("demo/tfidf_ridge", {"seconds": 997.0, "ok": True})
+    suite.remember("other/tfidf_ridge", {"seconds": 5_000.0, "ok": True})  # a table not chosen: not counted
+    monkeypatch.setattr(bench_suite, "MIN_PEER_SECONDS", 2.0)
+    peer = bench_suite.PeerSettings(True, fake_venv(tmp_path, 'echo "$@"; sleep 30'), suite_budget=1_000.0)
+    best_row, medium_row = bench_suite.peer_runs(suite, {"demo": dataset}, peer)
+    # the run with a time limit first, stopped at what was left of the budget (3 s), not at its own 435 s
+    assert best_row["step"] == "AutoGluon best_quality" and best_row["seconds"] < 20
+    assert best_row["status"] == "did not finish in 3 s (the suite's budget)"
+    assert "--presets best_quality" in (tmp_path / "autogluon" / "demo" / "best" / "autogluon.log").read_text()
+    # then medium_quality, which finds the budget spent: not started, not recorded
+    assert medium_row["status"] == "not started: the suite's 17-minute budget was spent" and medium_row["seconds"] == 0
+    assert "demo/autogluon_medium" not in suite.state
+    assert bench_suite.spent_seconds(suite, ["demo"]) == 997.0 + best_row["seconds"]
+
+    again = bench_suite.peer_runs(suite, {"demo": dataset}, replace(peer, venv=tmp_path / "unused"))
+    assert again[0]["seconds"] == best_row["seconds"]  # it had all the time the budget gives it now: not re-run
+    assert again[1]["status"] == medium_row["status"]
 
 
 def test_missing_dataset_folder_is_skipped_with_a_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
