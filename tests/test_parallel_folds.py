@@ -26,7 +26,8 @@ def test_parallel_folds_equal_a_sequential_run(approach, settings, demo_spec_pat
 
 
 @pytest.mark.parametrize("threads", ["1", "3"])
-def test_a_fold_job_sets_its_blas_and_openmp_pools_to_its_threads(threads, demo_spec_path, tmp_path, monkeypatch):
+def test_fold_jobs_and_predict_set_their_blas_and_openmp_pools_to_their_threads(threads, demo_spec_path, tmp_path,
+                                                                                monkeypatch):
     """Ray starts its workers with OMP_NUM_THREADS set, a plain process takes every core: inside a fold job the pools
     follow --threads instead, so the same job rounds alike under both (measured on bigbasket: Ridge's OOF moved by up
     to 0.54 between one and two BLAS threads)."""
@@ -34,19 +35,29 @@ def test_a_fold_job_sets_its_blas_and_openmp_pools_to_its_threads(threads, demo_
 
     from approaches.median_baseline import MedianBaseline
 
-    seen = []
-    fit = MedianBaseline.fit
+    seen, predicting = [], []
+    fit, predict = MedianBaseline.fit, MedianBaseline.predict
 
     def recording_fit(self, train, valid=None):
         seen.append({pool["user_api"]: pool["num_threads"] for pool in threadpool_info()})
         fit(self, train, valid)
 
+    def recording_predict(self, frame):
+        predicting.append({pool["user_api"]: pool["num_threads"] for pool in threadpool_info()})
+        return predict(self, frame)
+
     monkeypatch.setattr(MedianBaseline, "fit", recording_fit)
+    monkeypatch.setattr(MedianBaseline, "predict", recording_predict)
     monkeypatch.setenv("CATALOG_ML_THREADS", "2")  # restored after the test: --threads sets it for the process
     assert main(["run", "median_baseline", "--dataset", str(demo_spec_path), "--runs-dir", str(tmp_path),
-                 "--folds", "0", "--threads", threads]) == 0
+                 "--threads", threads]) == 0
     assert seen and all(set(pools.values()) == {int(threads)} for pools in seen), seen
     assert {"blas"} <= set(seen[0])
+    # predict on a new table (saved models, no fit) sets the same pools from its own --threads
+    predicting.clear()
+    assert main(["predict", "--run", str(tmp_path / "demo" / "median_baseline"), str(demo_spec_path.parent /
+                 "test.csv"), "--out", str(tmp_path / "out.csv"), "--threads", threads]) == 0
+    assert predicting and all(set(pools.values()) == {int(threads)} for pools in predicting), predicting
 
 
 def test_jobs_must_be_positive(demo_spec_path, tmp_path, capsys):

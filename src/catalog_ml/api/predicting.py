@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from catalog_ml.blend.saved_blend import load_blender
 from catalog_ml.core.approach import Approach
@@ -106,9 +107,12 @@ class LoadedRun:
         self.models = [load_model(paths.model(k), self.approach, self.spec, cache_dir) for k in folds]
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        """Prices (n,) or class probabilities (n, classes) of a table read by ``read_new_table``."""
-        outputs = [self.task.checked(model.predict(frame), len(frame), f"run '{self.name}', fold {k}")
-                   for k, model in zip(self.folds, self.models, strict=True)]
+        """Prices (n,) or class probabilities (n, classes) of a table read by ``read_new_table``. BLAS and OpenMP
+        pools use this process's threads (``resources.available_threads``), as a fold job's do, so a prediction
+        does not depend on the thread settings the process started with."""
+        with threadpool_limits(limits=available_threads()):
+            outputs = [self.task.checked(model.predict(frame), len(frame), f"run '{self.name}', fold {k}")
+                       for k, model in zip(self.folds, self.models, strict=True)]
         return np.mean(outputs, axis=0)
 
 
