@@ -163,7 +163,7 @@ def run_dataset(suite: Suite, name: str, dataset: Dataset, spec_path: Path, fold
     if folds_run < n_folds:  # a blend needs out-of-fold predictions for every row
         return rows
     run_names = ",".join(r for r, *_ in runs if (work / "runs" / name / r / "oof.parquet").is_file())
-    blend_dir = work / "runs" / name / "_blend" / "auto"
+    blend_dir = _blend_dir(work, name)
     record = _blend_step(suite, f"{name}/blend", common, run_names, blend_dir, work / name / "blend_submission.csv")
     blend_score, blend_se = _blend_score(blend_dir)
     rows.append({"dataset": name, "step": "honest blend", "smape": blend_score, "se": blend_se, **record})
@@ -223,6 +223,11 @@ def _blend_step(suite: Suite, key: str, common: list[str], runs: str, out_dir: P
     """The honest ``auto`` blend of ``runs`` (comma-separated) as a suite step."""
     return suite.step(key, catalog("blend", *common[:6], "--runs", runs, "--method", "auto", "--trials", "100",
                                    "--out-dir", str(out_dir), "--submission", str(submission)))
+
+
+def _blend_dir(work: Path, name: str) -> Path:
+    """Where the suite's honest blend of every run on table ``name`` lives."""
+    return work / "runs" / name / "_blend" / "auto"
 
 
 def _blend_score(blend_dir: Path) -> tuple[float, float]:
@@ -315,7 +320,7 @@ def _peer(suite: Suite, name: str, dataset: Dataset, budget: PeerBudget, venv: P
             record["smape"] = smape(y, pred) if done.all() else float("nan")
         suite.remember(key, record)
     record = suite.state[key]
-    blend_dir = suite.work / "runs" / name / "_blend" / "auto"
+    blend_dir = _blend_dir(suite.work, name)
     ours = pd.read_csv(blend_dir / "fold_scores.csv").astype({"fold": str}).set_index("fold")["blend"] if (
         blend_dir / "fold_scores.csv").is_file() else None
     for k, theirs in record["folds"].items():
@@ -418,9 +423,10 @@ def main(argv: list[str] | None = None) -> int:
         rows += run_dataset(suite, name, dataset, SPECS / f"{name}.yaml", dataset.spec.folds_path,
                             tuple(args.approaches.split(",")))
         datasets[name] = dataset
-    if peer.budgets:
-        print(f"\nAutoGluon ({spent_seconds(suite, list(datasets)) / 60:.0f} of the suite's "
-              f"{peer.suite_budget / 60:.0f} minutes spent so far)", flush=True)
+    if peer.budgets and datasets:
+        of_budget = f" of the suite's {peer.suite_budget / 60:.0f}" if peer.suite_budget else ""
+        print(f"\nAutoGluon ({spent_seconds(suite, list(datasets)) / 60:.0f}{of_budget} minutes spent so far)",
+              flush=True)
         rows += peer_runs(suite, datasets, peer)
         order = {name: i for i, name in enumerate(datasets)}
         rows.sort(key=lambda row: order.get(row["dataset"], len(order)))  # each table's steps together
