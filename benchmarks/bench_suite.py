@@ -183,7 +183,7 @@ def spent_seconds(suite: Suite, names: list[str], leave_out: str = "") -> float:
 
 def peer_runs(suite: Suite, datasets: dict[str, Dataset], peer: PeerSettings) -> list[dict]:
     """AutoGluon on every table, after all of our steps: the runs with a time limit first, then those without
-    (medium_quality), smallest table first within each, so the runs whose time is least predictable come last.
+    (medium_quality), each in the tables' order (DATASETS: smallest first), so the least predictable runs come last.
     Each is stopped at its own hard timeout or when the suite's budget is spent, whichever comes first."""
     rows = []
     for budget in sorted(peer.budgets, key=lambda b: b.limit_per_10k is None):
